@@ -1,0 +1,217 @@
+"""The ``twin`` command: run scenarios and inspect what they produce.
+
+Every command that prints figures also takes ``--json`` and then prints one JSON document instead.
+Bad input (a file, a field, a flag) gets one line on standard error naming what is wrong and what is
+allowed, and exit code 2.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from twin.errors import TwinInputError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+app = typer.Typer(
+    help=(
+        "A digital twin of a site-wide camera estate running live facial recognition.\n\n"
+        "Simulate a day of pedestrians across a site's cameras, run every captured face through a "
+        "real FAISS matcher, and see how many faces are scanned, how many alerts are right and wrong, "
+        "and whether the matcher keeps up. Everything is synthetic."
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+stderr = Console(stderr=True)
+stdout = Console()
+
+
+def refuse_bad_input(command: Callable[P, R]) -> Callable[P, R]:
+    """Turn a TwinInputError into one line on stderr and exit code 2."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except TwinInputError as exc:
+            stderr.print(f"[bold red]error:[/] {exc.line()}", highlight=False, soft_wrap=True)
+            raise typer.Exit(code=2) from None
+
+    return wrapper
+
+
+def interactive() -> bool:
+    """Progress bars only on a terminal, and never under CI."""
+    return sys.stderr.isatty() and not os.environ.get("CI")
+
+
+def _clock(seconds: float) -> str:
+    seconds = max(0.0, seconds)
+    return f"{int(seconds // 3600):02d}:{int(seconds % 3600 // 60):02d}"
+
+
+class RichRunProgress:
+    """Shows a run's stages on a terminal: the simulated clock across the day, then searches."""
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._task: TaskID | None = None
+        self._unit = ""
+
+    def stage(self, name: str, *, total: float | None = None, unit: str = "") -> None:
+        if self._task is not None:
+            self._progress.update(self._task, visible=False)
+        self._unit = unit
+        self._task = self._progress.add_task(name, total=total, shown="")
+
+    def advance_to(self, completed: float) -> None:
+        if self._task is None:
+            return
+        shown = (
+            f"simulated {_clock(completed)}"
+            if self._unit == "clock"
+            else f"{completed:,.0f} {self._unit}"
+        )
+        self._progress.update(self._task, completed=completed, shown=shown)
+
+
+def _fmt_rate(value: float | None, *, as_one_in: bool = False) -> str:
+    if value is None:
+        return "n/a"
+    if as_one_in and value > 0:
+        return f"{value:.2e} (1 in {1 / value:,.0f})"
+    return f"{value:.3f}" if value >= 0.001 or value == 0 else f"{value:.2e}"
+
+
+def summary_table(manifest: dict[str, Any], out: Path) -> Table:
+    """The end-of-run summary a planner reads."""
+    counts = manifest["counts"]
+    outcomes = manifest["outcomes"]
+    latency = manifest["latency_ms"]
+    throughput = manifest["throughput"]
+    table = Table(
+        title=f"{manifest['scenario']['name']} (seed {manifest['seed']})", show_header=False
+    )
+    table.add_column("figure", style="bold")
+    table.add_column("value", justify="right")
+    window = manifest["window"]
+    rows = [
+        ("Site", f"{manifest['site']['name']}, {manifest['site']['area_ha']:.1f} ha"),
+        (
+            "Cameras (running recognition)",
+            f"{manifest['site']['cameras']} ({manifest['site']['recognition_cameras']})",
+        ),
+        ("Window simulated", f"{_clock(window['start_s'])}-{_clock(window['end_s'])}"),
+        ("Pedestrians", f"{counts['pedestrians']:,}"),
+        ("Faces captured", f"{counts['captures']:,}"),
+        ("Matcher searches", f"{counts['searches']:,}"),
+        (
+            "Alerts (true / false)",
+            f"{counts['alerts']:,} ({counts['true_alerts']:,} / {counts['false_alerts']:,})",
+        ),
+        (
+            "Watchlisted passers-by (unseen)",
+            f"{counts['watchlisted_pedestrians']:,} ({counts['watchlisted_unseen']:,})",
+        ),
+        ("Precision", _fmt_rate(outcomes["precision"])),
+        ("FPIR", _fmt_rate(outcomes["fpir"], as_one_in=True)),
+        ("FNIR", _fmt_rate(outcomes["fnir"])),
+        ("Matcher latency p50 / p99", f"{latency['p50'] or 0:.1f} / {latency['p99'] or 0:.1f} ms"),
+        ("Peak captures per second", f"{throughput['peak_captures_per_s']:,}"),
+        (
+            "Wall time",
+            f"{manifest['wall_seconds']:.1f} s ({throughput['simulated_over_wall'] or 0:,.0f}x real time)",
+        ),
+        ("Results", str(out)),
+    ]
+    for name, value in rows:
+        table.add_row(name, value)
+    return table
+
+
+@app.command()
+@refuse_bad_input
+def run(
+    scenario: Annotated[
+        Path | None,
+        typer.Argument(help="Scenario TOML file. Default: scenarios/kings_cross_weekday.toml."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Results directory. Default: runs/SCENARIO-seedSEED."),
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Random seed. Default: the scenario's own.")
+    ] = None,
+    overrides: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="Override a scenario field, e.g. --set crowd.daily_pedestrians=150000 (repeatable).",
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the manifest as one JSON document.")
+    ] = False,
+) -> None:
+    """Run a scenario: a day (or a window) of the site, every captured face matched for real.
+
+    Writes a results directory (manifest.json and Parquet tables: docs/results.md) and prints a summary.
+
+    Examples:
+
+      twin run                                            # the default King's Cross weekday
+
+      twin run scenarios/small_plaza.toml --out runs/plaza --seed 7
+
+      twin run --set crowd.daily_pedestrians=150000 --set watchlist.size=7
+    """
+    from twin.runner import run_scenario
+    from twin.scenario import find_scenario, load_scenario
+
+    scenario_path = find_scenario(scenario)
+    loaded = load_scenario(scenario_path, overrides=tuple(overrides or ()))
+    if seed is not None and seed < 0:
+        raise TwinInputError("--seed: must be a non-negative integer")
+    chosen_seed = loaded.seed if seed is None else seed
+    target = out or Path("runs") / f"{scenario_path.stem}-seed{chosen_seed}"
+    if interactive() and not as_json:
+        columns = (
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TextColumn("{task.fields[shown]}"),
+            TimeElapsedColumn(),
+        )
+        with Progress(*columns, console=stderr, transient=True) as bar:
+            manifest = run_scenario(
+                loaded, out=target, seed=chosen_seed, progress=RichRunProgress(bar)
+            )
+    else:
+        manifest = run_scenario(loaded, out=target, seed=chosen_seed)
+    if as_json:
+        typer.echo(json.dumps({**manifest, "path": str(target)}, indent=2))
+    else:
+        stdout.print(summary_table(manifest, target))
+
+
+def main() -> None:
+    """Entry point for ``python -m twin``."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

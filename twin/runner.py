@@ -1,0 +1,299 @@
+"""One run of a scenario, end to end: site -> crowd -> captures -> faces -> matcher -> pipeline ->
+outcomes -> results directory.
+
+Randomness: the run's seed makes one `numpy.random.SeedSequence`; each stage gets its own child
+stream from it (`SeedSequence.spawn`), handed down as a `numpy.random.Generator`. The same scenario and
+seed give the same tables, and changing one stage's knobs (say the watchlist size) leaves the other
+stages' draws (the crowd) unchanged, so what-if comparisons see the same people.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from twin import __version__
+from twin.captures import Captures, capture_opportunities
+from twin.crowd import CrowdResult, simulate_crowd
+from twin.demand import Trips, generate_trips
+from twin.faces import FaceModel, capture_embeddings, make_watchlist
+from twin.matcher import Matcher, blas_kernel_info
+from twin.matcher.timing import ServiceTimeTable, measure_service_times
+from twin.pipeline import PipelineResult, ServiceTime, run_pipeline
+from twin.population import Population, make_population
+from twin.profiles import load_profile
+from twin.recording import build_manifest, build_tables
+from twin.results import results_writer
+from twin.scenario import Scenario
+from twin.site import Site, load_site
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+STAGES = ("site", "crowd", "captures", "faces", "matching", "pipeline", "recording")
+STREAMS = ("demand", "captures", "population", "watchlist", "probes", "timing", "service")
+
+
+class RunProgress(Protocol):
+    """What a run reports as it goes: a stage starting, and how far it has got."""
+
+    def stage(self, name: str, *, total: float | None = None, unit: str = "") -> None: ...
+
+    def advance_to(self, completed: float) -> None: ...
+
+
+class _Silent:
+    def stage(self, name: str, *, total: float | None = None, unit: str = "") -> None:
+        pass
+
+    def advance_to(self, completed: float) -> None:
+        pass
+
+
+@dataclass
+class StageClock:
+    """Wall seconds spent per stage."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+    _since: float = field(default_factory=time.perf_counter)
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.seconds[stage] = self.seconds.get(stage, 0.0) + now - self._since
+        self._since = now
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    """Per search: the matcher's top candidate and score, the genuine cosine, and the probes if kept."""
+
+    top1_id: IntArray
+    top1_score: FloatArray
+    mate_score: FloatArray
+    probes: npt.NDArray[np.float32] | None
+
+
+@dataclass(frozen=True)
+class RunOutput:
+    """Everything a run computed, before it becomes tables (kept for tests and sweeps)."""
+
+    scenario: Scenario
+    seed: int
+    site: Site
+    trips: Trips
+    crowd: CrowdResult
+    captures: Captures
+    population: Population
+    search_rows: IntArray  # indices into captures of the searched ones, in time order
+    matches: MatchResult
+    pipeline: PipelineResult
+    face_model: FaceModel
+    service_table: ServiceTimeTable
+    stage_seconds: dict[str, float]
+    kernel: dict[str, Any]
+
+
+def timing_batch_sizes(max_batch: int) -> tuple[int, ...]:
+    """Batch sizes to time the matcher at: powers of two up to ``max_batch``, and ``max_batch``."""
+    sizes = {1 << i for i in range(max_batch.bit_length()) if 1 << i <= max_batch}
+    return tuple(sorted(sizes | {max_batch}))
+
+
+def _match_all(
+    scenario: Scenario,
+    model: FaceModel,
+    matcher: Matcher,
+    gallery: npt.NDArray[np.float32],
+    subjects: IntArray,
+    quality: FloatArray,
+    rng: np.random.Generator,
+    clock: StageClock,
+    progress: RunProgress,
+    *,
+    keep_probes: bool,
+) -> MatchResult:
+    """Generate every search's probe and run it through the real matcher, chunk by chunk."""
+    n = len(subjects)
+    top1_id = np.full(n, -1, dtype=np.int64)
+    top1_score = np.full(n, -np.inf, dtype=np.float64)
+    mate_score = np.full(n, np.nan, dtype=np.float64)
+    kept: list[npt.NDArray[np.float32]] = []
+    chunk = scenario.matcher.search_chunk
+    progress.stage("faces and matching", total=float(n), unit="searches")
+    for begin in range(0, n, chunk):
+        rows = slice(begin, min(begin + chunk, n))
+        probes, genuine = capture_embeddings(rng, model, gallery, subjects[rows], quality[rows])
+        clock.lap("faces")
+        result = matcher.search(probes, k=scenario.matcher.top_k)
+        clock.lap("matching")
+        top1_id[rows] = result.ids[:, 0]
+        top1_score[rows] = result.scores[:, 0]
+        mate_score[rows] = genuine
+        if keep_probes:
+            kept.append(probes)
+        progress.advance_to(float(rows.stop))
+    probes_all = np.concatenate(kept) if keep_probes and kept else None
+    return MatchResult(
+        top1_id=top1_id, top1_score=top1_score, mate_score=mate_score, probes=probes_all
+    )
+
+
+def _service_model(
+    scenario: Scenario,
+    matcher: Matcher,
+    table: ServiceTimeTable,
+    matches: MatchResult,
+    rng: np.random.Generator,
+) -> ServiceTime:
+    """Each micro-batch's service time: drawn from the measured table, or the batch's own real call."""
+    if scenario.pipeline.service_time == "table":
+
+        def drawn(batch: IntArray) -> float:
+            return table.sample_s(len(batch), rng)
+
+        return drawn
+
+    probes = matches.probes
+    assert probes is not None  # kept by run_simulation when service_time == "measured"
+
+    def measured(batch: IntArray) -> float:
+        began = time.perf_counter()
+        matcher.search(probes[batch], k=scenario.matcher.top_k)
+        return time.perf_counter() - began
+
+    return measured
+
+
+def run_simulation(
+    scenario: Scenario, *, seed: int | None = None, progress: RunProgress | None = None
+) -> RunOutput:
+    """Run the scenario in memory and return everything it computed."""
+    progress = progress or _Silent()
+    seed = scenario.seed if seed is None else seed
+    streams = dict(
+        zip(
+            STREAMS,
+            (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(len(STREAMS))),
+            strict=True,
+        )
+    )
+    clock = StageClock()
+
+    progress.stage("loading the site")
+    site = load_site(scenario.site_map_path)
+    profile = load_profile(
+        scenario.faces.algorithm, scenario_dir=scenario.source.parent if scenario.source else None
+    )
+    clock.lap("site")
+
+    trips = generate_trips(site, scenario.crowd, streams["demand"])
+    progress.stage("crowd", total=scenario.crowd.window_end_s, unit="clock")
+    crowd = simulate_crowd(site, trips, on_progress=progress.advance_to)
+    clock.lap("crowd")
+
+    captures = capture_opportunities(site, crowd.passes, scenario.cameras, streams["captures"])
+    search_rows = np.flatnonzero(captures.searched)
+    population = make_population(
+        len(trips), scenario.faces, scenario.watchlist, streams["population"]
+    )
+    clock.lap("captures")
+
+    model = FaceModel.from_profile(
+        profile,
+        dim=scenario.faces.embedding_dim,
+        genuine_score_sd=scenario.faces.genuine_score_sd,
+        threshold_cosine=scenario.matcher.threshold_cosine,
+    )
+    gallery = make_watchlist(
+        streams["watchlist"], scenario.watchlist.size, scenario.faces.embedding_dim
+    )
+    clock.lap("faces")
+    matcher = Matcher(scenario.faces.embedding_dim, backend=scenario.matcher.backend)
+    matcher.add(np.arange(len(gallery), dtype=np.int64), gallery, provenance="synthetic watchlist")
+    clock.lap("matching")
+
+    subjects = population.pedestrian_subject[captures.passes.pedestrian[search_rows]]
+    matches = _match_all(
+        scenario,
+        model,
+        matcher,
+        gallery,
+        subjects,
+        captures.quality[search_rows],
+        streams["probes"],
+        clock,
+        progress,
+        keep_probes=scenario.pipeline.service_time == "measured",
+    )
+
+    progress.stage("measuring matcher service times")
+    table = measure_service_times(
+        matcher,
+        batch_sizes=timing_batch_sizes(scenario.pipeline.max_batch),
+        repeats=scenario.pipeline.timing_repeats,
+        rng=streams["timing"],
+    )
+    progress.stage("recognition pipeline", total=scenario.crowd.window_end_s, unit="clock")
+    pipeline = run_pipeline(
+        captures.passes.best_s[search_rows],
+        max_batch=scenario.pipeline.max_batch,
+        max_wait_s=scenario.pipeline.max_wait_ms / 1000.0,
+        service_time=_service_model(scenario, matcher, table, matches, streams["service"]),
+        on_progress=progress.advance_to,
+    )
+    clock.lap("pipeline")
+    return RunOutput(
+        scenario=scenario,
+        seed=seed,
+        site=site,
+        trips=trips,
+        crowd=crowd,
+        captures=captures,
+        population=population,
+        search_rows=search_rows,
+        matches=matches,
+        pipeline=pipeline,
+        face_model=model,
+        service_table=table,
+        stage_seconds=clock.seconds,
+        kernel=blas_kernel_info(),
+    )
+
+
+def run_scenario(
+    scenario: Scenario,
+    *,
+    out: Path,
+    seed: int | None = None,
+    progress: RunProgress | None = None,
+) -> dict[str, Any]:
+    """Run the scenario and publish its results directory at ``out``. Returns the manifest."""
+    progress = progress or _Silent()
+    began = time.perf_counter()
+    started_utc = datetime.now(UTC).isoformat(timespec="seconds")
+    with results_writer(out) as writer:
+        output = run_simulation(scenario, seed=seed, progress=progress)
+        progress.stage("recording results")
+        record_began = time.perf_counter()
+        for name, table in build_tables(output).items():
+            writer.write_table(name, table)
+        stage_seconds = {**output.stage_seconds, "recording": time.perf_counter() - record_began}
+        manifest = build_manifest(
+            output,
+            stage_seconds=stage_seconds,
+            wall_seconds=time.perf_counter() - began,
+            started_utc=started_utc,
+            environment={
+                "twin_version": __version__,
+                "python": platform.python_version(),
+                "machine": platform.machine(),
+            },
+        )
+        return writer.publish(manifest)

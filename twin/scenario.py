@@ -1,0 +1,518 @@
+"""Scenarios: the validated, frozen description of one what-if.
+
+A scenario is a human-written TOML file (see ``scenarios/`` and ``docs/scenarios.md``). It names a site
+map, the crowd that walks it, which cameras run recognition, the synthetic faces and watchlist, the
+matcher and the recognition pipeline. Every field has a unit in its name or its description and a
+default; `load_scenario` validates the file once, at the border, and everything downstream trusts the
+frozen `Scenario` it returns.
+
+Overrides (``--set crowd.daily_pedestrians=150000``) are applied to the raw TOML before validation, so
+they are checked by the same rules as the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from twin.errors import ScenarioError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SCENARIO = Path("scenarios/kings_cross_weekday.toml")
+SECONDS_PER_DAY = 86_400
+HOURS_PER_DAY = 24
+
+TripKindName = Literal["inbound", "outbound", "through", "internal"]
+
+# Weekday shapes, relative arrivals per hour from 00:00 to 23:00. The morning peak follows the DfT
+# figure that 55% of London rail arrivals fall between 07:00 and 10:00 (DfT, "Rail passenger numbers and
+# crowding", 2019); the lunchtime and evening peaks are an *assumption* (no published counts for the
+# estate's public realm).
+INBOUND_WEEKDAY = (
+    1,
+    0.5,
+    0.3,
+    0.3,
+    0.5,
+    2,
+    8,
+    30,
+    45,
+    30,
+    10,
+    8,
+    10,
+    8,
+    6,
+    5,
+    5,
+    5,
+    5,
+    4,
+    3,
+    2,
+    2,
+    1,
+)
+OUTBOUND_WEEKDAY = (
+    2,
+    1,
+    0.5,
+    0.3,
+    0.3,
+    0.5,
+    1,
+    2,
+    3,
+    4,
+    5,
+    7,
+    10,
+    8,
+    6,
+    8,
+    14,
+    30,
+    35,
+    22,
+    12,
+    9,
+    7,
+    4,
+)
+THROUGH_WEEKDAY = (
+    1,
+    0.5,
+    0.3,
+    0.3,
+    0.5,
+    2,
+    5,
+    12,
+    15,
+    10,
+    8,
+    9,
+    12,
+    11,
+    9,
+    9,
+    11,
+    15,
+    14,
+    10,
+    7,
+    5,
+    3,
+    2,
+)
+INTERNAL_WEEKDAY = (
+    0.2,
+    0.1,
+    0.1,
+    0.1,
+    0.1,
+    0.2,
+    0.5,
+    2,
+    4,
+    5,
+    6,
+    9,
+    16,
+    14,
+    7,
+    6,
+    6,
+    6,
+    5,
+    4,
+    3,
+    2,
+    1,
+    0.5,
+)
+
+
+class StrictModel(BaseModel):
+    """Base for every scenario section: unknown keys are errors and values are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+def _parse_clock(value: str) -> float:
+    """'HH:MM' (00:00 to 24:00) -> seconds after midnight."""
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", value.strip())
+    if not match:
+        raise ValueError(f"expected a time of day as HH:MM, got {value!r}")
+    hours, minutes = int(match.group(1)), int(match.group(2))
+    if minutes >= 60 or hours > 24 or (hours == 24 and minutes):
+        raise ValueError(f"expected a time of day from 00:00 to 24:00, got {value!r}")
+    return float(hours * 3600 + minutes * 60)
+
+
+class SiteConfig(StrictModel):
+    """Where the site map is."""
+
+    map: Path = Field(
+        default=Path("../site_maps/kings_cross.geojson"),
+        description="Site map (GeoJSON, docs/site_map_profile.md), relative to the scenario file.",
+    )
+
+
+class TripKind(StrictModel):
+    """One kind of trip: its share of the day's pedestrians and when in the day they set off."""
+
+    share: Annotated[float, Field(ge=0.0, le=1.0, description="Share of daily pedestrians.")]
+    hourly_profile: Annotated[
+        tuple[Annotated[float, Field(ge=0.0)], ...],
+        Field(
+            min_length=24, max_length=24, description="Relative departures per hour, 00:00-23:00."
+        ),
+    ]
+
+    @field_validator("hourly_profile")
+    @classmethod
+    def _some_departures(cls, profile: tuple[float, ...]) -> tuple[float, ...]:
+        if sum(profile) <= 0:
+            raise ValueError("hourly_profile needs at least one positive hour")
+        return profile
+
+
+def _default_trips() -> dict[TripKindName, TripKind]:
+    # Trip mix: *assumption*. Commuters and visitors come in from the stations and streets (inbound),
+    # leave again (outbound), some cross the estate (through), a few move within it (internal).
+    return {
+        "inbound": TripKind(share=0.40, hourly_profile=INBOUND_WEEKDAY),
+        "outbound": TripKind(share=0.40, hourly_profile=OUTBOUND_WEEKDAY),
+        "through": TripKind(share=0.14, hourly_profile=THROUGH_WEEKDAY),
+        "internal": TripKind(share=0.06, hourly_profile=INTERNAL_WEEKDAY),
+    }
+
+
+class CrowdConfig(StrictModel):
+    """Who walks the site and when."""
+
+    daily_pedestrians: Annotated[
+        int,
+        Field(
+            gt=0,
+            le=2_000_000,
+            description="Person-trips through the site in a whole day (all windows together).",
+        ),
+    ] = 120_000
+    window_start: str = Field(default="00:00", description="Start of the simulated window, HH:MM.")
+    window_end: str = Field(default="24:00", description="End of the simulated window, HH:MM.")
+    walking_speed_mean_m_s: Annotated[float, Field(gt=0.2, le=3.0)] = 1.34  # Weidmann 1993
+    walking_speed_sd_m_s: Annotated[float, Field(ge=0.0, le=1.0)] = 0.26  # Weidmann 1993
+    walking_speed_min_m_s: Annotated[float, Field(gt=0.0, le=3.0)] = 0.5
+    walking_speed_max_m_s: Annotated[float, Field(gt=0.0, le=4.0)] = 2.5
+    trips: dict[TripKindName, TripKind] = Field(default_factory=_default_trips)
+
+    @field_validator("window_start", "window_end")
+    @classmethod
+    def _valid_clock(cls, value: str) -> str:
+        _parse_clock(value)
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CrowdConfig:
+        if self.window_end_s <= self.window_start_s:
+            raise ValueError(
+                f"window_end ({self.window_end}) must be after window_start ({self.window_start})"
+            )
+        if self.walking_speed_max_m_s <= self.walking_speed_min_m_s:
+            raise ValueError("walking_speed_max_m_s must exceed walking_speed_min_m_s")
+        total = sum(kind.share for kind in self.trips.values())
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"trips shares must sum to 1, got {total:.6g}")
+        return self
+
+    @property
+    def window_start_s(self) -> float:
+        """Window start, seconds after midnight."""
+        return _parse_clock(self.window_start)
+
+    @property
+    def window_end_s(self) -> float:
+        """Window end, seconds after midnight."""
+        return _parse_clock(self.window_end)
+
+
+class CamerasConfig(StrictModel):
+    """Which cameras run recognition and what a usable face capture needs."""
+
+    recognition: Literal["capable", "tagged", "listed", "none"] = Field(
+        default="capable",
+        description=(
+            "capable: every recognition-capable camera; tagged: cameras carrying one of "
+            "recognition_tags; listed: the cameras in recognition_ids; none: no recognition."
+        ),
+    )
+    recognition_tags: tuple[str, ...] = ()
+    recognition_ids: tuple[str, ...] = ()
+    min_face_px_per_m: Annotated[
+        float,
+        Field(
+            gt=0.0,
+            le=5000.0,
+            description=(
+                "Pixel density below which no face is captured for search (px/m). 250 px/m is EN "
+                "62676-4's 'identify' grade, about 16 px between the eyes (facts.md)."
+            ),
+        ),
+    ] = 250.0
+    max_head_yaw_deg: Annotated[
+        float,
+        Field(
+            gt=0.0, le=90.0, description="Head yaw beyond which no frontal face is captured (deg)."
+        ),
+    ] = 60.0
+    head_yaw_sd_deg: Annotated[
+        float,
+        Field(
+            ge=0.0,
+            le=90.0,
+            description="Spread of where people look relative to their walking direction (deg).",
+        ),
+    ] = 15.0
+
+    @model_validator(mode="after")
+    def _selection_named(self) -> CamerasConfig:
+        if self.recognition == "tagged" and not self.recognition_tags:
+            raise ValueError("recognition = 'tagged' needs recognition_tags")
+        if self.recognition == "listed" and not self.recognition_ids:
+            raise ValueError("recognition = 'listed' needs recognition_ids")
+        return self
+
+
+class GroupConfig(StrictModel):
+    """A demographic group of synthetic people and its share of the crowd and of the watchlist."""
+
+    name: Annotated[str, Field(min_length=1, max_length=64)]
+    share: Annotated[float, Field(gt=0.0, le=1.0)]
+
+
+def _default_groups() -> tuple[GroupConfig, ...]:
+    return (GroupConfig(name="all", share=1.0),)
+
+
+class FacesConfig(StrictModel):
+    """The synthetic faces: embedding size, recognition algorithm profile and groups of people."""
+
+    embedding_dim: Annotated[int, Field(ge=8, le=4096)] = 512  # ArcFace-class: Deng et al. 2019
+    algorithm: str = Field(
+        default="npl_2023",
+        description="Algorithm profile: a name in scenarios/algorithms/ or a path to a TOML file.",
+    )
+    genuine_score_sd: Annotated[
+        float,
+        Field(
+            gt=0.0, le=0.5, description="Spread of genuine (mated) cosine similarity, *assumption*."
+        ),
+    ] = 0.08
+    groups: tuple[GroupConfig, ...] = Field(default_factory=_default_groups)
+
+    @model_validator(mode="after")
+    def _groups_sum(self) -> FacesConfig:
+        total = sum(group.share for group in self.groups)
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"groups shares must sum to 1, got {total:.6g}")
+        names = [group.name for group in self.groups]
+        if len(set(names)) != len(names):
+            raise ValueError(f"group names must be unique, got {names}")
+        return self
+
+
+class WatchlistConfig(StrictModel):
+    """The watchlist the matcher searches, and how often its members pass through the site."""
+
+    size: Annotated[int, Field(ge=1, le=1_000_000, description="Identities on the watchlist.")] = (
+        10_000
+    )
+    prevalence: Annotated[
+        float,
+        Field(
+            ge=0.0,
+            le=0.5,
+            description="Share of the day's trips made by people on the watchlist, *assumption*.",
+        ),
+    ] = 1e-4
+
+
+class MatcherConfig(StrictModel):
+    """The real FAISS matcher and its decision threshold."""
+
+    backend: Literal["flat", "ivf", "hnsw"] = "flat"
+    top_k: Annotated[int, Field(ge=1, le=100)] = 1
+    threshold_cosine: Annotated[float, Field(gt=-1.0, lt=1.0)] | None = Field(
+        default=None,
+        description="Cosine threshold; by default derived from the algorithm profile's FMR.",
+    )
+    search_chunk: Annotated[int, Field(ge=1, le=65_536)] = 8192
+
+
+class PipelineConfig(StrictModel):
+    """The recognition pipeline: capture queue, micro-batches, one matcher worker."""
+
+    max_batch: Annotated[int, Field(ge=1, le=4096, description="Largest micro-batch (probes).")] = (
+        64
+    )
+    max_wait_ms: Annotated[
+        float,
+        Field(ge=0.0, le=10_000.0, description="Longest a probe waits for its batch to fill (ms)."),
+    ] = 20.0
+    service_time: Literal["table", "measured"] = Field(
+        default="table",
+        description=(
+            "table: each batch's service time is drawn from real matcher timings measured at start-up; "
+            "measured: each batch is searched for real and its own wall time is its service time."
+        ),
+    )
+    timing_repeats: Annotated[int, Field(ge=1, le=1000)] = 15
+
+
+class Scenario(StrictModel):
+    """One complete what-if: site, crowd, cameras, faces, watchlist, matcher and pipeline."""
+
+    name: Annotated[str, Field(min_length=1, max_length=200)] = "unnamed scenario"
+    description: str = ""
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0
+    site: SiteConfig = Field(default_factory=SiteConfig)
+    crowd: CrowdConfig = Field(default_factory=CrowdConfig)
+    cameras: CamerasConfig = Field(default_factory=CamerasConfig)
+    faces: FacesConfig = Field(default_factory=FacesConfig)
+    watchlist: WatchlistConfig = Field(default_factory=WatchlistConfig)
+    matcher: MatcherConfig = Field(default_factory=MatcherConfig)
+    pipeline: PipelineConfig = Field(default_factory=PipelineConfig)
+    source: Path | None = Field(default=None, exclude=True, description="The file it came from.")
+
+    def resolved(self) -> dict[str, Any]:
+        """The scenario as plain JSON-ready data, with the site map path made absolute."""
+        data = self.model_dump(mode="json")
+        data["site"]["map"] = str(self.site_map_path)
+        return data
+
+    def sha256(self) -> str:
+        """Hash of the resolved scenario (map path excluded, map content included)."""
+        data = self.model_dump(mode="json")
+        data["site"]["map"] = hashlib.sha256(self.site_map_path.read_bytes()).hexdigest()
+        canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    @property
+    def site_map_path(self) -> Path:
+        """The site map, resolved against the scenario file's folder."""
+        base = self.source.parent if self.source is not None else Path.cwd()
+        return (base / self.site.map).resolve()
+
+
+def _set_dotted(data: dict[str, Any], dotted: str, value: Any, *, source: str) -> None:
+    keys = dotted.split(".")
+    node: Any = data
+    for key in keys[:-1]:
+        child = node.get(key)
+        if child is None:
+            child = {}
+            node[key] = child
+        if not isinstance(child, dict):
+            raise ScenarioError(f"--set {dotted}: {key} is not a section", source=source)
+        node = child
+    node[keys[-1]] = value
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """'a.b=value' -> ('a.b', value), the value read as TOML (numbers, booleans, lists, strings)."""
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*", key):
+        raise ScenarioError(
+            f"--set {text!r}: expected KEY=VALUE with a dotted key, e.g. crowd.daily_pedestrians=150000"
+        )
+    try:
+        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()
+    return key, value
+
+
+def _format_validation_error(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    location = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    message = first["msg"]
+    if first["type"] == "extra_forbidden":
+        message = "unknown key (see docs/scenarios.md for the allowed keys)"
+    given = first.get("input")
+    shown = (
+        "" if isinstance(given, dict | list) or first["type"] == "missing" else f" (got {given!r})"
+    )
+    more = len(exc.errors()) - 1
+    suffix = f"; and {more} more problem{'s' if more > 1 else ''}" if more else ""
+    return f"{location}: {message}{shown}{suffix}"
+
+
+def scenario_from_dict(
+    data: dict[str, Any],
+    *,
+    source: Path | None = None,
+    overrides: list[str] | tuple[str, ...] = (),
+    label: str | None = None,
+) -> Scenario:
+    """Validate raw scenario data (after applying ``--set`` overrides) into a frozen Scenario.
+
+    ``source`` is the file the data came from (relative paths inside resolve against its folder);
+    ``label`` is how error messages name it (default: the source path).
+    """
+    label = label or (str(source) if source is not None else "scenario")
+    data = json.loads(json.dumps(data, default=str))  # a deep copy that the overrides may edit
+    for text in overrides:
+        key, value = parse_override(text)
+        _set_dotted(data, key, value, source=label)
+    try:
+        scenario = Scenario.model_validate({**data, "source": source})
+    except ValidationError as exc:
+        raise ScenarioError(_format_validation_error(exc), source=label) from exc
+    if not scenario.site_map_path.is_file():
+        raise ScenarioError(
+            f"site.map: no site map at {scenario.site_map_path} (paths are relative to the scenario file)",
+            source=label,
+        )
+    return scenario
+
+
+def find_scenario(path: str | Path | None) -> Path:
+    """The scenario file to use: the given path, or the default King's Cross weekday."""
+    if path is None:
+        for candidate in (DEFAULT_SCENARIO, PROJECT_ROOT / DEFAULT_SCENARIO):
+            if candidate.is_file():
+                return candidate
+        raise ScenarioError(
+            f"no scenario given and {DEFAULT_SCENARIO} not found; name a scenario file"
+        )
+    return Path(path)
+
+
+def load_scenario(
+    path: str | Path | None = None, *, overrides: list[str] | tuple[str, ...] = ()
+) -> Scenario:
+    """Read, override and validate a scenario TOML file. Raises ScenarioError with one clear line."""
+    scenario_path = find_scenario(path)
+    try:
+        text = scenario_path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise ScenarioError("no such scenario file", source=scenario_path) from exc
+    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"cannot read the scenario file: {exc}", source=scenario_path) from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"not valid TOML: {exc}", source=scenario_path) from exc
+    return scenario_from_dict(
+        data, source=scenario_path.resolve(), overrides=overrides, label=str(scenario_path)
+    )
