@@ -37,6 +37,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 stderr = Console(stderr=True)
+
+
+@app.callback()
+def _twin() -> None:
+    """A digital twin of a site-wide camera estate running live facial recognition."""
+
+
 stdout = Console()
 
 

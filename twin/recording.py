@@ -94,7 +94,9 @@ def decisions_table(output: RunOutput) -> pa.Table:
             "in_view": output.captures.in_view[rows].astype(np.int32),
             "top1_id": output.matches.top1_id,
             "top1_score": output.matches.top1_score.astype(np.float32),
-            "mate_score": output.matches.mate_score.astype(np.float32),
+            "mate_score": pa.array(
+                output.matches.mate_score.astype(np.float32), mask=np.isnan(output.matches.mate_score)
+            ),
             "outcome": pa.array(
                 np.array(OUTCOMES, dtype=object)[codes], pa.string()
             ).dictionary_encode(),
@@ -368,7 +370,10 @@ def build_manifest(
             "max_wait_ms": scenario.pipeline.max_wait_ms,
             "batches": int(output.pipeline.batch_id.max() + 1) if searches else 0,
             "busy_fraction": output.pipeline.busy_s / window_s if window_s > 0 else None,
-            "service_time_table": output.service_table.to_dict(),
+            "service_time_ms": {
+                str(size): round(output.service_table.median_s(size) * 1000.0, 4)
+                for size in output.service_table.batch_sizes
+            },
             "kernel": output.kernel,
         },
     }
