@@ -140,3 +140,23 @@ def test_timing_batch_sizes_cover_the_largest_batch() -> None:
     assert timing_batch_sizes(64) == (1, 2, 4, 8, 16, 32, 64)
     assert timing_batch_sizes(48) == (1, 2, 4, 8, 16, 32, 48)
     assert timing_batch_sizes(1) == (1,)
+
+
+@pytest.mark.parametrize("fusion", ["max", "top_n_mean"])
+def test_multi_frame_tracks_search_every_frame_and_decide_once(
+    plaza_scenario: Scenario, fusion: str
+) -> None:
+    faces = plaza_scenario.faces.model_copy(update={"frames_per_track": 3, "fusion": fusion})
+    single = run_simulation(plaza_scenario, seed=9)
+    multi = run_simulation(plaza_scenario.model_copy(update={"faces": faces}), seed=9)
+    np.testing.assert_array_equal(single.search_rows, multi.search_rows)  # same tracks
+    assert multi.matches.frames == 3
+    assert len(multi.matches.top1_id) == len(multi.search_rows)
+    assert len(multi.pipeline.done_s) == len(multi.search_rows)
+    mated = ~np.isnan(multi.matches.mate_score)
+    threshold = multi.face_model.threshold_cosine
+    if fusion == "max":
+        # more chances to match: a genuine face passes the threshold at least as often
+        assert np.mean(multi.matches.mate_score[mated] >= threshold) >= np.mean(
+            single.matches.mate_score[mated] >= threshold
+        )

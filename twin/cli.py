@@ -215,6 +215,152 @@ def run(
         stdout.print(summary_table(manifest, target))
 
 
+def _render_calibration(report: dict[str, Any]) -> None:
+    def rate(entry: dict[str, Any]) -> str:
+        low, high = entry["ci95"]
+        return f"{entry['rate']:.3g}  [{low:.3g}, {high:.3g}]"
+
+    table = Table(title=f"Calibration of {report['profile']} through the real matcher")
+    for column in ("figure", "measured [95% CI]", "published", "within CI"):
+        table.add_column(column)
+    for size, entry in report["fpir"].items():
+        published = entry.get("published")
+        table.add_row(
+            f"FPIR, watchlist {int(size):,}",
+            rate(entry),
+            f"{published:.3g} (1 in {1 / published:,.0f})" if published else "-",
+            "yes" if entry.get("published_within_ci95") else ("-" if published is None else "no"),
+        )
+    ratio = report["fpir_ratio_10000_to_1000"]
+    table.add_row(
+        "FPIR 10,000 / 1,000", f"{ratio:.2f}" if ratio else "n/a", "10 (FPIR ~ N x FMR)", "-"
+    )
+    tpir = report["tpir"]
+    low, high = tpir["ci95"]
+    table.add_row(
+        f"TPIR at quality {report['reference_quality']:.2f}",
+        rate(tpir),
+        f"{tpir['profile']:.2f}",
+        "yes" if low <= tpir["profile"] <= high else "no",
+    )
+    stdout.print(table)
+    det = Table(title="DET: error rates across thresholds (watchlist 10,000)")
+    for column in ("threshold (cosine)", "FPIR [95% CI]", "FNIR [95% CI]"):
+        det.add_column(column, justify="right")
+    for row in report["det"]:
+        det.add_row(
+            f"{row['threshold_cosine']:.3f}",
+            f"{row['fpir_10000']:.3g} [{row['fpir_10000_ci95'][0]:.2g}, {row['fpir_10000_ci95'][1]:.2g}]",
+            f"{row['fnir']:.3f} [{row['fnir_ci95'][0]:.3f}, {row['fnir_ci95'][1]:.3f}]",
+        )
+    stdout.print(det)
+    if report["groups"]:
+        groups = Table(title="Per group (watchlist 1,000)")
+        for column in (
+            "group",
+            "FMR multiplier",
+            "FPIR [95% CI]",
+            "expected",
+            "ratio to best served",
+            "expected within CI",
+        ):
+            groups.add_column(column)
+        for name, entry in report["groups"].items():
+            ratio_g = entry["ratio_to_best_served"]
+            groups.add_row(
+                name,
+                f"{entry['fmr_multiplier']:g}",
+                rate(entry["fpir_1000"]),
+                f"{entry['expected_fpir_1000']:.3g}",
+                f"{ratio_g:.2f}" if ratio_g is not None else "n/a",
+                "yes" if entry["multiplier_within_ci95"] else "no",
+            )
+        stdout.print(groups)
+    stdout.print(
+        f"{report['non_mated_searches']:,} non-mated and {report['mated_searches']:,} mated searches in {report['wall_seconds']:.1f} s"
+    )
+
+
+@app.command()
+@refuse_bad_input
+def calibrate(
+    profile: Annotated[
+        str,
+        typer.Argument(help="Algorithm profile: a name in scenarios/algorithms/ or a TOML path."),
+    ],
+    scenario: Annotated[
+        Path | None,
+        typer.Option(help="Take groups, enrolment quality and embedding size from this scenario."),
+    ] = None,
+    non_mated: Annotated[
+        int, typer.Option(help="Non-mated searches (strangers).", min=1000)
+    ] = 600_000,
+    mated: Annotated[
+        int, typer.Option(help="Mated searches (watchlist members).", min=100)
+    ] = 20_000,
+    seed: Annotated[int, typer.Option(help="Random seed.", min=0)] = 1,
+    overrides: Annotated[
+        list[str] | None, typer.Option("--set", help="Override a scenario field (repeatable).")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the report as one JSON document.")
+    ] = False,
+) -> None:
+    """Check an algorithm profile: synthetic faces through the real matcher against published figures.
+
+    Measures FPIR at watchlists of 1,000 and 10,000, TPIR at the reference capture quality, a DET table
+    with 95% confidence intervals, and per-group FPIR when the scenario defines groups.
+
+    Examples:
+
+      twin calibrate npl_2023
+
+      twin calibrate npl_2023 --scenario scenarios/kings_cross_nist_differentials.toml --json
+    """
+    from twin.calibrate import calibrate as run_calibration
+    from twin.profiles import load_profile
+    from twin.scenario import Scenario, load_scenario, scenario_from_dict
+
+    loaded = (
+        load_scenario(scenario, overrides=tuple(overrides or ()))
+        if scenario is not None
+        else scenario_from_dict(
+            {"site": {"map": str(_default_map())}}, overrides=tuple(overrides or ()), label="--set"
+        )
+    )
+    assert isinstance(loaded, Scenario)
+    chosen = load_profile(profile, scenario_dir=loaded.source.parent if loaded.source else None)
+    if interactive() and not as_json:
+        with Progress(
+            TextColumn("[bold]calibrating"),
+            BarColumn(),
+            TimeElapsedColumn(),
+            console=stderr,
+            transient=True,
+        ) as bar:
+            task = bar.add_task("calibrating", total=float(non_mated + mated))
+            report = run_calibration(
+                chosen,
+                loaded,
+                non_mated=non_mated,
+                mated=mated,
+                seed=seed,
+                on_progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+    else:
+        report = run_calibration(chosen, loaded, non_mated=non_mated, mated=mated, seed=seed)
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))
+    else:
+        _render_calibration(report)
+
+
+def _default_map() -> Path:
+    from twin.scenario import PROJECT_ROOT
+
+    return PROJECT_ROOT / "site_maps" / "small_plaza.geojson"
+
+
 def main() -> None:
     """Entry point for ``python -m twin``."""
     app()

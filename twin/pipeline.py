@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -44,6 +44,26 @@ class PipelineResult:
     depth_time_s: FloatArray  # queue depth samples: time ...
     depth: IntArray  # ... and faces waiting (not yet in the matcher) just after that time
     busy_s: float  # total time the worker spent searching
+
+    def per_track(self, frames: int) -> PipelineResult:
+        """Reduce per-probe rows to per-track rows (``frames`` consecutive probes per track): a track
+        is decided when its last frame is answered."""
+        if frames == 1:
+            return self
+
+        def by_track(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+            return values.reshape(-1, frames)
+
+        return PipelineResult(
+            arrival_s=by_track(self.arrival_s).min(axis=1),
+            start_s=by_track(self.start_s).min(axis=1),
+            done_s=by_track(self.done_s).max(axis=1),
+            batch_id=by_track(self.batch_id).max(axis=1),
+            batch_size=by_track(self.batch_size).max(axis=1),
+            depth_time_s=self.depth_time_s,
+            depth=self.depth,
+            busy_s=self.busy_s,
+        )
 
     @property
     def latency_s(self) -> FloatArray:

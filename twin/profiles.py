@@ -56,7 +56,23 @@ class AlgorithmProfile(StrictModel):
     reference_quality: Annotated[
         float, Field(gt=0.0, le=1.0, description="Capture quality score the TPIR was measured at.")
     ] = 0.8
+    vendor_score_per_fmr_decade: Annotated[
+        float,
+        Field(
+            gt=0.0,
+            le=1.0,
+            description=(
+                "How far the vendor's score moves per tenfold change in FMR, to map vendor thresholds "
+                "to FMR. *Assumption* unless the vendor publishes its score calibration."
+            ),
+        ),
+    ] = 0.05
     fpir_points: tuple[FpirPoint, ...] = ()
+
+    def fmr_at_vendor_threshold(self, vendor_threshold: float) -> float:
+        """FMR per comparison at another vendor threshold: tenfold per ``vendor_score_per_fmr_decade``."""
+        decades = (self.vendor_threshold - vendor_threshold) / self.vendor_score_per_fmr_decade
+        return float(min(0.5, self.fmr * 10.0**decades))
 
     @model_validator(mode="after")
     def _points_agree(self) -> AlgorithmProfile:

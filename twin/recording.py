@@ -95,7 +95,8 @@ def decisions_table(output: RunOutput) -> pa.Table:
             "top1_id": output.matches.top1_id,
             "top1_score": output.matches.top1_score.astype(np.float32),
             "mate_score": pa.array(
-                output.matches.mate_score.astype(np.float32), mask=np.isnan(output.matches.mate_score)
+                output.matches.mate_score.astype(np.float32),
+                mask=np.isnan(output.matches.mate_score),
             ),
             "outcome": pa.array(
                 np.array(OUTCOMES, dtype=object)[codes], pa.string()
@@ -129,7 +130,8 @@ def timeseries_table(output: RunOutput, decisions: pd.DataFrame) -> pa.Table:
     frame = pd.DataFrame({"minute": minute, "start_s": start_s + minute * SECONDS_PER_MINUTE})
     frame["pedestrians_departed"] = per_minute(output.trips.start_s).astype(np.int64)
     frame["passes"] = per_minute(output.crowd.passes.best_s).astype(np.int64)
-    frame["searches"] = per_minute(decisions["time_s"].to_numpy()).astype(np.int64)
+    frame["captures"] = per_minute(decisions["time_s"].to_numpy()).astype(np.int64)
+    frame["searches"] = frame["captures"] * output.matches.frames
     for outcome in ("true_alert", "false_alert"):
         mask = (decisions["outcome"] == outcome).to_numpy()
         frame[f"{outcome}s"] = per_minute(decisions["time_s"].to_numpy()[mask]).astype(np.int64)
@@ -173,7 +175,7 @@ def cameras_table(output: RunOutput, decisions: pd.DataFrame) -> pa.Table:
         .value_counts()
         .unstack(fill_value=0)
     )
-    searches = decisions.groupby("camera_id", observed=True).size()
+    captures = decisions.groupby("camera_id", observed=True).size()
 
     def count(camera_id: str, column: str) -> int:
         if column not in by_camera.columns or camera_id not in by_camera.index:
@@ -195,7 +197,10 @@ def cameras_table(output: RunOutput, decisions: pd.DataFrame) -> pa.Table:
             "recognition": recognition,
             "tags": [",".join(camera.tags) for camera in site.cameras],
             "passes": passes.astype(np.int64),
-            "searches": [int(searches.get(camera_id, 0)) for camera_id in ids],
+            "captures": [int(captures.get(camera_id, 0)) for camera_id in ids],
+            "searches": [
+                int(captures.get(camera_id, 0)) * output.matches.frames for camera_id in ids
+            ],
             "true_alerts": [count(camera_id, "true_alert") for camera_id in ids],
             "false_alerts": [count(camera_id, "false_alert") for camera_id in ids],
         }
@@ -230,7 +235,10 @@ def pedestrians_table(output: RunOutput, decisions: pd.DataFrame) -> pa.Table:
             ).dictionary_encode(),
             "subject": output.population.pedestrian_subject,
             "passes": np.bincount(output.crowd.passes.pedestrian, minlength=n).astype(np.int32),
-            "searches": np.bincount(searched, minlength=n).astype(np.int32),
+            "captures": np.bincount(searched, minlength=n).astype(np.int32),
+            "searches": (np.bincount(searched, minlength=n) * output.matches.frames).astype(
+                np.int32
+            ),
             "true_alerts": np.bincount(searched[true_mask], minlength=n).astype(np.int32),
         }
     )
@@ -309,7 +317,8 @@ def build_manifest(
     seen = np.isin(watchlisted, searched_pedestrians[true_alert_rows])
     recognition = recognition_cameras(output.site, scenario.cameras)
     matching_s = stage_seconds.get("matching", 0.0)
-    searches = len(output.search_rows)
+    captures = len(output.search_rows)
+    searches = captures * output.matches.frames
     return {
         "scenario": {
             "name": scenario.name,
@@ -333,7 +342,7 @@ def build_manifest(
         "counts": {
             "pedestrians": len(output.trips),
             "passes": len(output.crowd.passes),
-            "captures": searches,
+            "captures": captures,
             "searches": searches,
             "alerts": overall.alerts,
             "true_alerts": overall.true_alerts,
@@ -368,6 +377,8 @@ def build_manifest(
             "service_time": scenario.pipeline.service_time,
             "max_batch": scenario.pipeline.max_batch,
             "max_wait_ms": scenario.pipeline.max_wait_ms,
+            "frames_per_track": output.matches.frames,
+            "fusion": output.scenario.faces.fusion if output.matches.frames > 1 else "best_shot",
             "batches": int(output.pipeline.batch_id.max() + 1) if searches else 0,
             "busy_fraction": output.pipeline.busy_s / window_s if window_s > 0 else None,
             "service_time_ms": {

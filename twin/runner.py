@@ -23,9 +23,10 @@ from twin import __version__
 from twin.captures import Captures, capture_opportunities
 from twin.crowd import CrowdResult, simulate_crowd
 from twin.demand import Trips, generate_trips
-from twin.faces import FaceModel, capture_embeddings, make_watchlist
+from twin.faces import FaceModel, fit_face_model, make_watchlist
 from twin.matcher import Matcher, blas_kernel_info
 from twin.matcher.timing import ServiceTimeTable, measure_service_times
+from twin.matching import MatchResult, match_tracks
 from twin.pipeline import PipelineResult, ServiceTime, run_pipeline
 from twin.population import Population, make_population
 from twin.profiles import load_profile
@@ -71,16 +72,6 @@ class StageClock:
 
 
 @dataclass(frozen=True)
-class MatchResult:
-    """Per search: the matcher's top candidate and score, the genuine cosine, and the probes if kept."""
-
-    top1_id: IntArray
-    top1_score: FloatArray
-    mate_score: FloatArray
-    probes: npt.NDArray[np.float32] | None
-
-
-@dataclass(frozen=True)
 class RunOutput:
     """Everything a run computed, before it becomes tables (kept for tests and sweeps)."""
 
@@ -104,45 +95,6 @@ def timing_batch_sizes(max_batch: int) -> tuple[int, ...]:
     """Batch sizes to time the matcher at: powers of two up to ``max_batch``, and ``max_batch``."""
     sizes = {1 << i for i in range(max_batch.bit_length()) if 1 << i <= max_batch}
     return tuple(sorted(sizes | {max_batch}))
-
-
-def _match_all(
-    scenario: Scenario,
-    model: FaceModel,
-    matcher: Matcher,
-    gallery: npt.NDArray[np.float32],
-    subjects: IntArray,
-    quality: FloatArray,
-    rng: np.random.Generator,
-    clock: StageClock,
-    progress: RunProgress,
-    *,
-    keep_probes: bool,
-) -> MatchResult:
-    """Generate every search's probe and run it through the real matcher, chunk by chunk."""
-    n = len(subjects)
-    top1_id = np.full(n, -1, dtype=np.int64)
-    top1_score = np.full(n, -np.inf, dtype=np.float64)
-    mate_score = np.full(n, np.nan, dtype=np.float64)
-    kept: list[npt.NDArray[np.float32]] = []
-    chunk = scenario.matcher.search_chunk
-    progress.stage("faces and matching", total=float(n), unit="searches")
-    for begin in range(0, n, chunk):
-        rows = slice(begin, min(begin + chunk, n))
-        probes, genuine = capture_embeddings(rng, model, gallery, subjects[rows], quality[rows])
-        clock.lap("faces")
-        result = matcher.search(probes, k=scenario.matcher.top_k)
-        clock.lap("matching")
-        top1_id[rows] = result.ids[:, 0]
-        top1_score[rows] = result.scores[:, 0]
-        mate_score[rows] = genuine
-        if keep_probes:
-            kept.append(probes)
-        progress.advance_to(float(rows.stop))
-    probes_all = np.concatenate(kept) if keep_probes and kept else None
-    return MatchResult(
-        top1_id=top1_id, top1_score=top1_score, mate_score=mate_score, probes=probes_all
-    )
 
 
 def _service_model(
@@ -205,31 +157,31 @@ def run_simulation(
     )
     clock.lap("captures")
 
-    model = FaceModel.from_profile(
-        profile,
-        dim=scenario.faces.embedding_dim,
-        genuine_score_sd=scenario.faces.genuine_score_sd,
-        threshold_cosine=scenario.matcher.threshold_cosine,
-    )
-    gallery = make_watchlist(
-        streams["watchlist"], scenario.watchlist.size, scenario.faces.embedding_dim
-    )
+    model = fit_face_model(profile, scenario.faces, scenario.watchlist, scenario.matcher)
+    watchlist = make_watchlist(streams["watchlist"], model, population.watchlist_group)
     clock.lap("faces")
     matcher = Matcher(scenario.faces.embedding_dim, backend=scenario.matcher.backend)
-    matcher.add(np.arange(len(gallery), dtype=np.int64), gallery, provenance="synthetic watchlist")
+    matcher.add(
+        np.arange(len(watchlist), dtype=np.int64),
+        watchlist.enrolled,
+        provenance="synthetic watchlist",
+    )
     clock.lap("matching")
 
-    subjects = population.pedestrian_subject[captures.passes.pedestrian[search_rows]]
-    matches = _match_all(
+    searched_pedestrians = captures.passes.pedestrian[search_rows]
+    progress.stage("faces and matching", total=float(len(search_rows)), unit="tracks")
+    matches = match_tracks(
         scenario,
         model,
         matcher,
-        gallery,
-        subjects,
-        captures.quality[search_rows],
-        streams["probes"],
-        clock,
-        progress,
+        watchlist,
+        subjects=population.pedestrian_subject[searched_pedestrians],
+        groups=population.pedestrian_group[searched_pedestrians],
+        quality=captures.quality[search_rows],
+        rng=streams["probes"],
+        on_faces_done=lambda: clock.lap("faces"),
+        on_matching_done=lambda: clock.lap("matching"),
+        on_progress=progress.advance_to,
         keep_probes=scenario.pipeline.service_time == "measured",
     )
 
@@ -241,13 +193,14 @@ def run_simulation(
         rng=streams["timing"],
     )
     progress.stage("recognition pipeline", total=scenario.crowd.window_end_s, unit="clock")
+    # Every frame of a track is a probe; the edge device sends them together at the best moment.
     pipeline = run_pipeline(
-        captures.passes.best_s[search_rows],
+        np.repeat(captures.passes.best_s[search_rows], matches.frames),
         max_batch=scenario.pipeline.max_batch,
         max_wait_s=scenario.pipeline.max_wait_ms / 1000.0,
         service_time=_service_model(scenario, matcher, table, matches, streams["service"]),
         on_progress=progress.advance_to,
-    )
+    ).per_track(matches.frames)
     clock.lap("pipeline")
     return RunOutput(
         scenario=scenario,

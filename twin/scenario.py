@@ -158,11 +158,18 @@ def _parse_clock(value: str) -> float:
 
 
 class SiteConfig(StrictModel):
-    """Where the site map is."""
+    """Where the site map is, and optionally a camera layer used instead of its cameras."""
 
     map: Path = Field(
         default=Path("../site_maps/kings_cross.geojson"),
         description="Site map (GeoJSON, docs/site_map_profile.md), relative to the scenario file.",
+    )
+    cameras: Path | None = Field(
+        default=None,
+        description=(
+            "Camera layer (GeoJSON of camera features, e.g. from `twin cameras plan`) used instead "
+            "of the map's cameras, relative to the scenario file; none: the map's own cameras."
+        ),
     )
 
 
@@ -297,6 +304,23 @@ class GroupConfig(StrictModel):
 
     name: Annotated[str, Field(min_length=1, max_length=64)]
     share: Annotated[float, Field(gt=0.0, le=1.0)]
+    fmr_multiplier: Annotated[
+        float,
+        Field(
+            gt=0.0,
+            le=1000.0,
+            description=(
+                "False-match rate relative to the best-served group (1 = as the profile says). NIST "
+                "found 2-5x for women and up to 10-100x for some groups (NISTIR 8280, 2019)."
+            ),
+        ),
+    ] = 1.0
+    fnmr_multiplier: Annotated[
+        float,
+        Field(
+            gt=0.0, le=100.0, description="False non-match rate relative to the best-served group."
+        ),
+    ] = 1.0
 
 
 def _default_groups() -> tuple[GroupConfig, ...]:
@@ -317,7 +341,28 @@ class FacesConfig(StrictModel):
             gt=0.0, le=0.5, description="Spread of genuine (mated) cosine similarity, *assumption*."
         ),
     ] = 0.08
-    groups: tuple[GroupConfig, ...] = Field(default_factory=_default_groups)
+    groups: tuple[GroupConfig, ...] = Field(
+        default_factory=_default_groups, min_length=1, max_length=16
+    )
+    frames_per_track: Annotated[
+        int,
+        Field(
+            ge=1,
+            le=25,
+            description=(
+                "Frames searched per track (one person passing one camera): 1 is best-shot matching; "
+                "more frames are searched and fused into one decision per track."
+            ),
+        ),
+    ] = 1
+    fusion: Literal["max", "top_n_mean"] = Field(
+        default="max",
+        description=(
+            "How a track's frames become one decision: max (the best-scoring frame decides) or "
+            "top_n_mean (the mean score of the n best frames against the best frame's candidate)."
+        ),
+    )
+    fusion_top_n: Annotated[int, Field(ge=1, le=25)] = 3
 
     @model_validator(mode="after")
     def _groups_sum(self) -> FacesConfig:
@@ -344,6 +389,17 @@ class WatchlistConfig(StrictModel):
             description="Share of the day's trips made by people on the watchlist, *assumption*.",
         ),
     ] = 1e-4
+    enrolment_quality: Annotated[
+        float,
+        Field(
+            gt=0.0,
+            le=1.0,
+            description=(
+                "Quality of the images the watchlist was enrolled from: 1 = good frontal photos; "
+                "custody photos or CCTV stills lower it, raising misses and false alerts."
+            ),
+        ),
+    ] = 1.0
 
 
 class MatcherConfig(StrictModel):
@@ -355,6 +411,20 @@ class MatcherConfig(StrictModel):
         default=None,
         description="Cosine threshold; by default derived from the algorithm profile's FMR.",
     )
+    threshold_vendor: Annotated[float, Field(gt=0.0, lt=1.0)] | None = Field(
+        default=None,
+        description=(
+            "Threshold on the vendor's own score scale (e.g. NPL's 0.6, 0.58, 0.56), mapped to a "
+            "cosine through the profile's FMR; overrides the profile's operating threshold."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _one_threshold(self) -> MatcherConfig:
+        if self.threshold_cosine is not None and self.threshold_vendor is not None:
+            raise ValueError("set threshold_cosine or threshold_vendor, not both")
+        return self
+
     search_chunk: Annotated[int, Field(ge=1, le=65_536)] = 8192
 
 
