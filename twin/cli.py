@@ -7,23 +7,18 @@ allowed, and exit code 2.
 
 from __future__ import annotations
 
-import functools
 import json
-import os
-import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from twin.cli_support import interactive, refuse_bad_input, stderr, stdout
 from twin.errors import TwinInputError
 
-P = ParamSpec("P")
-R = TypeVar("R")
+__all__ = ["app", "interactive", "main", "refuse_bad_input"]
 
 app = typer.Typer(
     help=(
@@ -36,34 +31,11 @@ app = typer.Typer(
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
 )
-stderr = Console(stderr=True)
 
 
 @app.callback()
 def _twin() -> None:
     """A digital twin of a site-wide camera estate running live facial recognition."""
-
-
-stdout = Console()
-
-
-def refuse_bad_input(command: Callable[P, R]) -> Callable[P, R]:
-    """Turn a TwinInputError into one line on stderr and exit code 2."""
-
-    @functools.wraps(command)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return command(*args, **kwargs)
-        except TwinInputError as exc:
-            stderr.print(f"[bold red]error:[/] {exc.line()}", highlight=False, soft_wrap=True)
-            raise typer.Exit(code=2) from None
-
-    return wrapper
-
-
-def interactive() -> bool:
-    """Progress bars only on a terminal, and never under CI."""
-    return sys.stderr.isatty() and not os.environ.get("CI")
 
 
 def _clock(seconds: float) -> str:
@@ -359,6 +331,23 @@ def _default_map() -> Path:
     from twin.scenario import PROJECT_ROOT
 
     return PROJECT_ROOT / "site_maps" / "small_plaza.geojson"
+
+
+def _mount_sub_apps() -> None:
+    from twin.matcher.cli import matcher_app
+    from twin.site_cli import cameras_app, site_app
+
+    app.add_typer(matcher_app, name="matcher")
+    app.add_typer(site_app, name="site")
+    app.add_typer(cameras_app, name="cameras")
+
+    from twin.response_cli import audit_app, report
+
+    app.add_typer(audit_app, name="audit")
+    app.command("report")(report)
+
+
+_mount_sub_apps()
 
 
 def main() -> None:

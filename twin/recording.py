@@ -16,10 +16,12 @@ import pyarrow as pa
 from hdrh.histogram import HdrHistogram
 
 from twin.captures import recognition_cameras
+from twin.coverage import coverage_report
+from twin.flows import flows_from_trips
 from twin.demand import TRIP_KINDS
 from twin.faces import NOT_ON_WATCHLIST
 from twin.outcomes import OUTCOMES, TRUE_ALERT, classify, summarise
-from twin.results import ALERTS, CAMERAS, DECISIONS, PEDESTRIANS, TIMESERIES
+from twin.results import ALERTS, CAMERAS, DECISIONS, ID_PROBABILITY, PEDESTRIANS, TIMESERIES
 
 if TYPE_CHECKING:
     from twin.runner import RunOutput
@@ -92,6 +94,10 @@ def decisions_table(output: RunOutput) -> pa.Table:
             "head_yaw_deg": output.captures.head_yaw_deg[rows].astype(np.float32),
             "quality": output.captures.quality[rows].astype(np.float32),
             "in_view": output.captures.in_view[rows].astype(np.int32),
+            **{
+                name: np.asarray(values).astype(np.float32)
+                for name, values in output.captures.factor_columns(rows).items()
+            },
             "top1_id": output.matches.top1_id,
             "top1_score": output.matches.top1_score.astype(np.float32),
             "mate_score": pa.array(
@@ -244,6 +250,15 @@ def pedestrians_table(output: RunOutput, decisions: pd.DataFrame) -> pa.Table:
     )
 
 
+def id_probability_table(output: RunOutput) -> pa.Table:
+    """A grid over the site: the chance that a person passing each cell is captured at recognition
+    grade, given the cameras that ran and the day's simulated flows (twin.coverage)."""
+    report = coverage_report(
+        output.site, config=output.scenario.cameras, flows=flows_from_trips(output.site, output.trips)
+    )
+    return pa.table(report.grid.columns())
+
+
 def build_tables(output: RunOutput) -> dict[str, pa.Table]:
     """Every table of a results directory, by name."""
     decisions = decisions_table(output)
@@ -256,6 +271,7 @@ def build_tables(output: RunOutput) -> dict[str, pa.Table]:
     )
     return {
         DECISIONS: decisions,
+        ID_PROBABILITY: id_probability_table(output),
         ALERTS: decisions.filter(alerts_mask),
         TIMESERIES: timeseries_table(output, frame),
         CAMERAS: cameras_table(output, frame),

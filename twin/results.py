@@ -34,7 +34,8 @@ ALERTS = "alerts"
 TIMESERIES = "timeseries"
 CAMERAS = "cameras"
 PEDESTRIANS = "pedestrians"
-TABLES = (DECISIONS, ALERTS, TIMESERIES, CAMERAS, PEDESTRIANS)
+ID_PROBABILITY = "id_probability"
+TABLES = (DECISIONS, ALERTS, TIMESERIES, CAMERAS, PEDESTRIANS, ID_PROBABILITY)
 
 
 def write_json_atomic(path: Path, data: Mapping[str, Any]) -> None:
@@ -63,6 +64,10 @@ class ResultsWriter:
     def write_table(self, name: str, table: pa.Table) -> None:
         """Store one table as ``NAME.parquet``."""
         pq.write_table(table, self.partial / f"{name}.parquet", compression="zstd")
+
+    def write_file(self, name: str, data: bytes) -> None:
+        """Store a file that is not a table (such as the oversight ledger) beside the tables."""
+        (self.partial / name).write_bytes(data)
 
     def publish(self, manifest: dict[str, Any]) -> dict[str, Any]:
         """Write the manifest (status complete) and move the folder into place. Returns the manifest."""

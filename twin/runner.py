@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import platform
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -27,19 +28,31 @@ from twin.faces import FaceModel, fit_face_model, make_watchlist
 from twin.matcher import Matcher, blas_kernel_info
 from twin.matcher.timing import ServiceTimeTable, measure_service_times
 from twin.matching import MatchResult, match_tracks
+from twin.officers import check_posts
 from twin.pipeline import PipelineResult, ServiceTime, run_pipeline
 from twin.population import Population, make_population
 from twin.profiles import load_profile
 from twin.recording import build_manifest, build_tables
-from twin.results import results_writer
+from twin.response import ResponseResult, respond
+from twin.response_record import record_response
+from twin.results import ResultsWriter, results_writer
 from twin.scenario import Scenario
-from twin.site import Site, load_site
+from twin.site import Site, load_scenario_site
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-STAGES = ("site", "crowd", "captures", "faces", "matching", "pipeline", "recording")
-STREAMS = ("demand", "captures", "population", "watchlist", "probes", "timing", "service")
+STAGES = ("site", "crowd", "captures", "faces", "matching", "pipeline", "response", "recording")
+STREAMS = (
+    "demand",
+    "captures",
+    "population",
+    "watchlist",
+    "probes",
+    "timing",
+    "service",
+    "response",
+)
 
 
 class RunProgress(Protocol):
@@ -89,6 +102,7 @@ class RunOutput:
     service_table: ServiceTimeTable
     stage_seconds: dict[str, float]
     kernel: dict[str, Any]
+    response: ResponseResult | None = None  # operators, officers, incidents (twin.response)
 
 
 def timing_batch_sizes(max_batch: int) -> tuple[int, ...]:
@@ -139,10 +153,11 @@ def run_simulation(
     clock = StageClock()
 
     progress.stage("loading the site")
-    site = load_site(scenario.site_map_path)
+    site = load_scenario_site(scenario)
     profile = load_profile(
         scenario.faces.algorithm, scenario_dir=scenario.source.parent if scenario.source else None
     )
+    check_posts(site, scenario)  # officer posts must be on the walk graph: refuse early
     clock.lap("site")
 
     trips = generate_trips(site, scenario.crowd, streams["demand"])
@@ -150,7 +165,13 @@ def run_simulation(
     crowd = simulate_crowd(site, trips, on_progress=progress.advance_to)
     clock.lap("crowd")
 
-    captures = capture_opportunities(site, crowd.passes, scenario.cameras, streams["captures"])
+    captures = capture_opportunities(
+        site,
+        crowd.passes,
+        scenario.cameras,
+        streams["captures"],
+        walking_speed_m_s=trips.speed_m_s,
+    )
     search_rows = np.flatnonzero(captures.searched)
     population = make_population(
         len(trips), scenario.faces, scenario.watchlist, streams["population"]
@@ -202,7 +223,7 @@ def run_simulation(
         on_progress=progress.advance_to,
     ).per_track(matches.frames)
     clock.lap("pipeline")
-    return RunOutput(
+    output = RunOutput(
         scenario=scenario,
         seed=seed,
         site=site,
@@ -218,6 +239,9 @@ def run_simulation(
         stage_seconds=clock.seconds,
         kernel=blas_kernel_info(),
     )
+    response = respond(output, streams["response"])
+    clock.lap("response")
+    return replace(output, response=response, stage_seconds=clock.seconds)
 
 
 def run_scenario(
@@ -226,17 +250,24 @@ def run_scenario(
     out: Path,
     seed: int | None = None,
     progress: RunProgress | None = None,
+    simulated: RunOutput | None = None,
+    extra: Callable[[ResultsWriter], dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Run the scenario and publish its results directory at ``out``. Returns the manifest."""
+    """Run the scenario and publish its results directory at ``out``. Returns the manifest.
+
+    ``simulated``: publish this output of `run_simulation` instead of running again; ``extra``
+    writes more into the folder before it is published and returns manifest sections to add.
+    """
     progress = progress or _Silent()
     began = time.perf_counter()
     started_utc = datetime.now(UTC).isoformat(timespec="seconds")
     with results_writer(out) as writer:
-        output = run_simulation(scenario, seed=seed, progress=progress)
+        output = simulated or run_simulation(scenario, seed=seed, progress=progress)
         progress.stage("recording results")
         record_began = time.perf_counter()
         for name, table in build_tables(output).items():
             writer.write_table(name, table)
+        response_section = record_response(output, writer)
         stage_seconds = {**output.stage_seconds, "recording": time.perf_counter() - record_began}
         manifest = build_manifest(
             output,
@@ -249,4 +280,8 @@ def run_scenario(
                 "machine": platform.machine(),
             },
         )
+        if response_section:
+            manifest["response"] = response_section
+        if extra is not None:
+            manifest.update(extra(writer))
         return writer.publish(manifest)

@@ -289,6 +289,92 @@ class CamerasConfig(StrictModel):
             description="Spread of where people look relative to their walking direction (deg).",
         ),
     ] = 15.0
+    # Capture-quality factors (twin/quality.py). Published figures are quoted there; the defaults
+    # below that no source gives are *assumptions*.
+    max_pitch_deg: Annotated[
+        float,
+        Field(
+            gt=0.0,
+            le=90.0,
+            description=(
+                "How far a camera may look down on a face before no face is captured (deg); "
+                "*assumption*: engines tolerate pitch beyond the ideal few degrees at a cost."
+            ),
+        ),
+    ] = 45.0
+    dark_start_h: Annotated[
+        float,
+        Field(
+            ge=0.0,
+            le=24.0,
+            description=(
+                "Hour of the day the dark hours begin (h after midnight); *assumption*: London "
+                "in early September, sunset about 19:50 BST."
+            ),
+        ),
+    ] = 20.0
+    dark_end_h: Annotated[
+        float,
+        Field(
+            ge=0.0,
+            le=24.0,
+            description=(
+                "Hour of the day the dark hours end (h after midnight; equal to dark_start_h: "
+                "never dark); *assumption*: sunrise about 06:15 BST in early September."
+            ),
+        ),
+    ] = 6.0
+    twilight_h: Annotated[
+        float,
+        Field(
+            ge=0.0,
+            le=4.0,
+            description="Hours over which light fades at dusk and returns at dawn (h).",
+        ),
+    ] = 0.5
+    night_lighting_factor: Annotated[
+        float,
+        Field(
+            gt=0.0,
+            le=1.0,
+            description=(
+                "Lighting term of capture quality in the dark hours (0-1]; *assumption*: a lit "
+                "public realm seen in infrared or low light."
+            ),
+        ),
+    ] = 0.7
+    exposure_day_s: Annotated[
+        float,
+        Field(
+            gt=0.0,
+            le=1.0,
+            description=(
+                "Exposure time in daylight (s; at most one frame, 1/fps); *assumption*: 1/250 s."
+            ),
+        ),
+    ] = 0.004
+    exposure_night_s: Annotated[
+        float,
+        Field(
+            gt=0.0,
+            le=1.0,
+            description=(
+                "Exposure time in the dark hours (s; at most one frame, 1/fps); *assumption*: "
+                "1/50 s."
+            ),
+        ),
+    ] = 0.02
+    blur_half_quality_px: Annotated[
+        float,
+        Field(
+            gt=0.0,
+            le=1000.0,
+            description=(
+                "Motion blur that halves capture quality (px); *assumption*: a quarter of the "
+                "32 px between the eyes that engines need."
+            ),
+        ),
+    ] = 8.0
 
     @model_validator(mode="after")
     def _selection_named(self) -> CamerasConfig:
@@ -448,6 +534,145 @@ class PipelineConfig(StrictModel):
     timing_repeats: Annotated[int, Field(ge=1, le=1000)] = 15
 
 
+class PostConfig(StrictModel):
+    """An officer post: where officers wait between interventions, and how many wait there.
+
+    Name the place one way: an ``entrance`` id of the site map, a walk-graph ``node`` id, or a point
+    ``x_m``, ``y_m`` (projected metres) within 30 m of the walk graph.
+    """
+
+    name: Annotated[str, Field(max_length=100)] = ""
+    entrance: str | None = Field(default=None, description="An entrance id on the site map.")
+    node: Annotated[int, Field(ge=0)] | None = Field(default=None, description="A walk-graph node.")
+    x_m: float | None = Field(default=None, description="Easting of the post (m).")
+    y_m: float | None = Field(default=None, description="Northing of the post (m).")
+    officers: Annotated[int, Field(ge=1, le=100, description="Officers at the post.")] = 1
+
+    @model_validator(mode="after")
+    def _one_place(self) -> PostConfig:
+        ways = [self.entrance is not None, self.node is not None]
+        ways.append(self.x_m is not None or self.y_m is not None)
+        if sum(ways) != 1:
+            raise ValueError("a post needs exactly one of entrance, node, or x_m and y_m")
+        if (self.x_m is None) != (self.y_m is None):
+            raise ValueError("a post given by position needs both x_m and y_m")
+        return self
+
+
+class ProvenanceConfig(StrictModel):
+    """Where the watchlist came from: recorded with every entry in the oversight ledger."""
+
+    supplied_by: Annotated[str, Field(min_length=1, max_length=300)] = "not recorded"
+    legal_basis: Annotated[str, Field(min_length=1, max_length=300)] = "not recorded"
+    authorised_by: Annotated[str, Field(min_length=1, max_length=300)] = "not recorded"
+    retention_days: Annotated[
+        int,
+        Field(ge=1, le=3650, description="Days a watchlist entry stays valid before it expires."),
+    ] = 28
+
+
+class ResponseConfig(StrictModel):
+    """After the alert (twin/response.py): operators review, officers intervene, a ledger records.
+
+    Published figures are quoted in docs/response.md; the defaults no source gives are
+    *assumptions*.
+    """
+
+    operators: Annotated[
+        int, Field(ge=1, le=1000, description="Operators reviewing alerts at any one time.")
+    ] = 2
+    review_time_mean_s: Annotated[
+        float, Field(gt=0.0, le=3600.0, description="Mean time to review one alert (s).")
+    ] = 30.0
+    review_time_cv: Annotated[
+        float,
+        Field(ge=0.0, le=5.0, description="Coefficient of variation of the review time (gamma)."),
+    ] = 0.5
+    alert_expiry_s: Annotated[
+        float,
+        Field(gt=0.0, le=86_400.0, description="An alert not reviewed within this expires (s)."),
+    ] = 300.0
+    credible_base_logit: Annotated[float, Field(ge=-20.0, le=20.0)] = 0.5
+    credible_logit_per_score_0_1: Annotated[
+        float,
+        Field(ge=0.0, le=50.0, description="Log-odds per 0.1 of displayed cosine above threshold."),
+    ] = 1.0
+    credible_logit_per_quality: Annotated[
+        float, Field(ge=0.0, le=50.0, description="Log-odds per unit of probe quality (0-1).")
+    ] = 1.0
+    discernment_logit: Annotated[
+        float,
+        Field(
+            ge=0.0,
+            le=50.0,
+            description=(
+                "Log-odds, per unit of probe quality, by which the reviewer's own look at the two "
+                "faces pulls the judgement towards the truth."
+            ),
+        ),
+    ] = 1.0
+    predicted_walk_speed_m_s: Annotated[
+        float,
+        Field(
+            gt=0.0,
+            le=5.0,
+            description="Walking speed the system assumes when predicting where a person went (m/s).",
+        ),
+    ] = 1.34  # Weidmann 1993 mean free walking speed
+    officer_speed_m_s: Annotated[
+        float, Field(gt=0.0, le=8.0, description="Officers' speed to an alert's place (m/s).")
+    ] = 2.0
+    dispatch_delay_s: Annotated[
+        float, Field(ge=0.0, le=3600.0, description="From judged credible to officer moving (s).")
+    ] = 20.0
+    sighting_radius_m: Annotated[
+        float,
+        Field(
+            gt=0.0,
+            le=500.0,
+            description="How near the person must be for the officer to find them (m).",
+        ),
+    ] = 25.0
+    stop_duration_s: Annotated[
+        float, Field(ge=0.0, le=86_400.0, description="An intervention's length (s).")
+    ] = 600.0
+    search_time_s: Annotated[
+        float,
+        Field(ge=0.0, le=86_400.0, description="Time an officer searches before giving up (s)."),
+    ] = 120.0
+    posts: tuple[PostConfig, ...] = Field(
+        default=(),
+        max_length=200,
+        description=(
+            "Officer posts; none: one post of two officers at the walk-graph node nearest the "
+            "recognition cameras' centre."
+        ),
+    )
+    transit_speed_min_m_s: Annotated[
+        float, Field(gt=0.0, le=5.0, description="Slowest walk assumed when merging alerts (m/s).")
+    ] = 0.5
+    transit_speed_max_m_s: Annotated[
+        float, Field(gt=0.0, le=10.0, description="Fastest walk assumed when merging alerts (m/s).")
+    ] = 2.5
+    merge_slack_s: Annotated[
+        float,
+        Field(
+            ge=0.0,
+            le=86_400.0,
+            description="Extra time allowed between one person's sightings (s).",
+        ),
+    ] = 120.0
+    operator_cost_gbp_per_h: Annotated[float, Field(ge=0.0, le=10_000.0)] = 25.0
+    officer_cost_gbp_per_h: Annotated[float, Field(ge=0.0, le=10_000.0)] = 40.0
+    provenance: ProvenanceConfig = Field(default_factory=ProvenanceConfig)
+
+    @model_validator(mode="after")
+    def _speeds_ordered(self) -> ResponseConfig:
+        if self.transit_speed_max_m_s <= self.transit_speed_min_m_s:
+            raise ValueError("transit_speed_max_m_s must exceed transit_speed_min_m_s")
+        return self
+
+
 class Scenario(StrictModel):
     """One complete what-if: site, crowd, cameras, faces, watchlist, matcher and pipeline."""
 
@@ -461,26 +686,40 @@ class Scenario(StrictModel):
     watchlist: WatchlistConfig = Field(default_factory=WatchlistConfig)
     matcher: MatcherConfig = Field(default_factory=MatcherConfig)
     pipeline: PipelineConfig = Field(default_factory=PipelineConfig)
+    response: ResponseConfig = Field(default_factory=ResponseConfig)
     source: Path | None = Field(default=None, exclude=True, description="The file it came from.")
 
     def resolved(self) -> dict[str, Any]:
-        """The scenario as plain JSON-ready data, with the site map path made absolute."""
+        """The scenario as plain JSON-ready data, with the site map and camera layer paths absolute."""
         data = self.model_dump(mode="json")
         data["site"]["map"] = str(self.site_map_path)
+        layer = self.camera_layer_path
+        data["site"]["cameras"] = str(layer) if layer is not None else None
         return data
 
     def sha256(self) -> str:
-        """Hash of the resolved scenario (map path excluded, map content included)."""
+        """Hash of the resolved scenario (file paths excluded, the files' content included)."""
         data = self.model_dump(mode="json")
         data["site"]["map"] = hashlib.sha256(self.site_map_path.read_bytes()).hexdigest()
+        layer = self.camera_layer_path
+        if layer is not None and layer.is_file():
+            data["site"]["cameras"] = hashlib.sha256(layer.read_bytes()).hexdigest()
         canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 
     @property
     def site_map_path(self) -> Path:
         """The site map, resolved against the scenario file's folder."""
+        return self._resolve(self.site.map)
+
+    @property
+    def camera_layer_path(self) -> Path | None:
+        """The camera layer replacing the map's cameras, if any, resolved like the map."""
+        return self._resolve(self.site.cameras) if self.site.cameras is not None else None
+
+    def _resolve(self, path: Path) -> Path:
         base = self.source.parent if self.source is not None else Path.cwd()
-        return (base / self.site.map).resolve()
+        return (base / path).resolve()
 
 
 def _set_dotted(data: dict[str, Any], dotted: str, value: Any, *, source: str) -> None:
