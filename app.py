@@ -30,6 +30,7 @@ navigation = st.navigation(
                 f"{PAGES}/throughput.py", title="Throughput and latency", icon=":material/speed:"
             ),
             st.Page(f"{PAGES}/outcomes.py", title="Match outcomes", icon=":material/fact_check:"),
+            st.Page(f"{PAGES}/oversight.py", title="Oversight", icon=":material/gavel:"),
         ],
         "Try and test": [
             st.Page(f"{PAGES}/whatif.py", title="What if", icon=":material/tune:"),

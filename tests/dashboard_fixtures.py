@@ -98,7 +98,16 @@ def _app_on(page: str | None, *, run: str | None = None) -> AppTest:
 def _page_text(app: AppTest) -> str:
     """Everything written on the page (markdown, captions, titles, alerts, metrics), as one string."""
     parts: list[str] = []
-    for kind in ("title", "subheader", "markdown", "caption", "info", "error", "warning"):
+    for kind in (
+        "title",
+        "subheader",
+        "markdown",
+        "caption",
+        "info",
+        "success",
+        "error",
+        "warning",
+    ):
         parts.extend(str(element.value) for element in getattr(app, kind))
     parts.extend(f"{m.label}: {m.value}" for m in app.metric)
     return "\n".join(parts)

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 pytest_plugins = ["dashboard_fixtures"]
 
-RUN_PAGES = ("overview", "site_map", "throughput", "outcomes")
+RUN_PAGES = ("overview", "site_map", "throughput", "outcomes", "oversight")
 
 
 def _no_exception(app: object) -> None:
@@ -261,3 +261,34 @@ def test_site_map_shows_the_identification_probability_when_a_run_has_it(
     assert "Where a face would be caught" in [tab.label for tab in app.tabs]
     assert len(app.get("plotly_chart")) == 3
     assert "chance that a person walking past it is captured" in kit.page_text(app)
+
+
+def test_oversight_shows_the_funnel_the_ledger_and_the_full_report(
+    kit: DashboardKit, runs_folder: Path, dashboard_runs: DashboardRuns
+) -> None:
+    app = kit.app_on("oversight", run="plaza")
+    _no_exception(app)
+    shown = kit.page_text(app)
+    counts = read_results(dashboard_runs.plaza).manifest["counts"]
+    assert f"{counts['captures']:,}" in shown
+    assert "ledger" in shown and "intact" in shown
+    assert not app.get("iframe")
+    app.toggle(key="oversight_full_report").set_value(True).run()
+    _no_exception(app)
+    assert "The full oversight report" in kit.page_text(app)
+
+
+def test_oversight_names_a_broken_ledger(
+    kit: DashboardKit, runs_folder: Path, dashboard_runs: DashboardRuns, tmp_path: Path
+) -> None:
+    ledger = dashboard_runs.plaza / "ledger.jsonl"
+    original = ledger.read_bytes()
+    try:
+        lines = original.decode().splitlines()
+        lines[1] = lines[1].replace('"', "'", 2)
+        ledger.write_text("\n".join(lines) + "\n")
+        app = kit.app_on("oversight", run="plaza")
+        _no_exception(app)
+        assert "The ledger is broken" in kit.page_text(app)
+    finally:
+        ledger.write_bytes(original)
