@@ -17,9 +17,9 @@ from hdrh.histogram import HdrHistogram
 
 from twin.captures import recognition_cameras
 from twin.coverage import coverage_report
-from twin.flows import flows_from_trips
 from twin.demand import TRIP_KINDS
 from twin.faces import NOT_ON_WATCHLIST
+from twin.flows import flows_from_trips
 from twin.outcomes import OUTCOMES, TRUE_ALERT, classify, summarise
 from twin.results import ALERTS, CAMERAS, DECISIONS, ID_PROBABILITY, PEDESTRIANS, TIMESERIES
 
@@ -254,7 +254,9 @@ def id_probability_table(output: RunOutput) -> pa.Table:
     """A grid over the site: the chance that a person passing each cell is captured at recognition
     grade, given the cameras that ran and the day's simulated flows (twin.coverage)."""
     report = coverage_report(
-        output.site, config=output.scenario.cameras, flows=flows_from_trips(output.site, output.trips)
+        output.site,
+        config=output.scenario.cameras,
+        flows=flows_from_trips(output.site, output.trips),
     )
     return pa.table(report.grid.columns())
 

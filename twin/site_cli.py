@@ -41,7 +41,6 @@ cameras_app = typer.Typer(
 )
 
 
-
 @site_app.callback()
 def _site() -> None:
     """The site: its map, its cameras and what they cover."""
