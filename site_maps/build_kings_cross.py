@@ -47,6 +47,7 @@ if str(ROOT) not in sys.path:  # run as a script from a source tree: make `twin`
     sys.path.insert(0, str(ROOT))
 
 from twin.cameras import Camera, camera_from_properties  # noqa: E402 (after the path fix above)
+from twin.planning import Lens  # noqa: E402
 from twin.site import Route, Site, build_walk_graph, load_site  # noqa: E402
 
 REFERENCE: Final = Path("/work/shared/reference")
@@ -332,18 +333,6 @@ SPACE_NOTES: Final[Mapping[str, Mapping[str, str]]] = {
 PANCRAS_SQUARE_PARTS: Final = ("way/265720688", "way/265720685")
 
 # --- cameras -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Lens:
-    """A camera model: sensor, lens, mount (profile units)."""
-
-    width_px: int
-    height_px: int
-    hfov_deg: float
-    mount_height_m: float
-    tilt_deg: float
-    range_m: float
 
 
 #: Recognition cameras: narrow lenses (12 mm-class, 25-55 degrees) on 1080p, 4 MP and 4K sensors.

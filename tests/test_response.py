@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from twin.cli import app as twin_app
 from twin.incidents import WalkGraphTransit, camera_anchors, merge_alerts
 from twin.officers import LEFT_SITE, Post, predicted_path
-from twin.outcomes import CORRECT_NON_ALERT, MISSED, OUTCOMES, classify
+from twin.outcomes import CORRECT_NON_ALERT, MISSED, OUTCOMES
 from twin.response import (
     DISMISSED,
     EXPIRED,
@@ -370,15 +370,7 @@ def test_no_embedding_of_a_non_matched_face_is_written(tmp_path: Path) -> None:
     assert probes is not None and len(probes) == len(output.search_rows)
     out = tmp_path / "run"
     run_scenario(scenario, out=out, simulated=output)
-    subjects = output.population.pedestrian_subject[
-        output.captures.passes.pedestrian[output.search_rows]
-    ]
-    codes = classify(
-        subjects,
-        output.matches.top1_id,
-        output.matches.top1_score,
-        output.face_model.threshold_cosine,
-    )
+    codes = output.outcome_codes()
     not_matched = np.flatnonzero(
         (codes == OUTCOMES.index(CORRECT_NON_ALERT)) | (codes == OUTCOMES.index(MISSED))
     )

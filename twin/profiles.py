@@ -17,7 +17,7 @@ from typing import Annotated
 from pydantic import Field, ValidationError, model_validator
 
 from twin.errors import ProfileError
-from twin.scenario import PROJECT_ROOT, StrictModel
+from twin.scenario import PROJECT_ROOT, StrictModel, format_validation_error
 
 ALGORITHMS_DIR = Path("scenarios/algorithms")
 # FPIR(N) = 1 - (1 - FMR)^N (NIST FRTE 1:N; facts.md). A published point more than this factor away from
@@ -116,12 +116,5 @@ def load_profile(name_or_path: str, *, scenario_dir: Path | None = None) -> Algo
     try:
         return AlgorithmProfile.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "profile"
-        given = first.get("input")
-        shown = (
-            ""
-            if isinstance(given, dict | list) or first["type"] == "missing"
-            else f" (got {given!r})"
-        )
-        raise ProfileError(f"{where}: {first['msg']}{shown}", source=path) from exc
+        message = format_validation_error(exc, reference="docs/scenarios.md (algorithm profiles)")
+        raise ProfileError(message, source=path) from exc

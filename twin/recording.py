@@ -20,7 +20,7 @@ from twin.coverage import coverage_report
 from twin.demand import TRIP_KINDS
 from twin.faces import NOT_ON_WATCHLIST
 from twin.flows import flows_from_trips
-from twin.outcomes import OUTCOMES, TRUE_ALERT, classify, summarise
+from twin.outcomes import OUTCOMES, TRUE_ALERT, summarise
 from twin.results import ALERTS, CAMERAS, DECISIONS, ID_PROBABILITY, PEDESTRIANS, TIMESERIES
 
 if TYPE_CHECKING:
@@ -53,21 +53,6 @@ def latency_percentiles_ms(latency_s: FloatArray) -> dict[str, float | None]:
     }
 
 
-def _outcome_codes(output: RunOutput) -> npt.NDArray[np.int8]:
-    subjects = _search_subjects(output)
-    return classify(
-        subjects,
-        output.matches.top1_id,
-        output.matches.top1_score,
-        output.face_model.threshold_cosine,
-    )
-
-
-def _search_subjects(output: RunOutput) -> npt.NDArray[np.int64]:
-    pedestrians = output.captures.passes.pedestrian[output.search_rows]
-    return output.population.pedestrian_subject[pedestrians]
-
-
 def decisions_table(output: RunOutput) -> pa.Table:
     """One row per matcher search, with its ground truth, decision and timings."""
     rows = output.search_rows
@@ -77,7 +62,7 @@ def decisions_table(output: RunOutput) -> pa.Table:
     camera_ids = np.array([camera.camera_id for camera in output.site.cameras], dtype=object)
     groups = np.array(output.population.group_names, dtype=object)
     pipeline = output.pipeline
-    codes = _outcome_codes(output)
+    codes = output.outcome_codes()
     return pa.table(
         {
             "search_id": np.arange(len(rows), dtype=np.int64),
@@ -282,7 +267,7 @@ def build_tables(output: RunOutput) -> dict[str, pa.Table]:
 
 
 def _rate_figures(output: RunOutput) -> dict[str, Any]:
-    subjects = _search_subjects(output)
+    subjects = output.search_subjects()
     matches = output.matches
     threshold = output.face_model.threshold_cosine
     overall = summarise(subjects, matches.top1_id, matches.top1_score, threshold)
@@ -329,7 +314,7 @@ def build_manifest(
     peak_minute = int(np.argmax(per_minute))
     watchlisted = np.flatnonzero(output.population.watchlisted)
     searched_pedestrians = output.captures.passes.pedestrian[output.search_rows]
-    true_alert_rows = (output.matches.top1_id == _search_subjects(output)) & (
+    true_alert_rows = (output.matches.top1_id == output.search_subjects()) & (
         output.matches.top1_score >= output.face_model.threshold_cosine
     )
     seen = np.isin(watchlisted, searched_pedestrians[true_alert_rows])

@@ -56,7 +56,7 @@ from twin.officers import (
     resolve_posts,
     search,
 )
-from twin.outcomes import FALSE_ALERT, TRUE_ALERT, classify
+from twin.outcomes import FALSE_ALERT, TRUE_ALERT
 from twin.outcomes import OUTCOMES as DECISION_OUTCOMES
 from twin.scenario import ResponseConfig
 from twin.site import Site
@@ -353,13 +353,7 @@ def alert_feed(output: RunOutput) -> tuple[AlertFeed, AlertTruth]:
     rows = output.search_rows
     passes = output.captures.passes
     pedestrians = passes.pedestrian[rows]
-    subjects = output.population.pedestrian_subject[pedestrians]
-    codes = classify(
-        subjects,
-        output.matches.top1_id,
-        output.matches.top1_score,
-        output.face_model.threshold_cosine,
-    )
+    codes = output.outcome_codes()
     alert = np.flatnonzero(
         (codes == DECISION_OUTCOMES.index(TRUE_ALERT))
         | (codes == DECISION_OUTCOMES.index(FALSE_ALERT))

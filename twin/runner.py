@@ -29,6 +29,7 @@ from twin.matcher import Matcher, blas_kernel_info
 from twin.matcher.timing import ServiceTimeTable, measure_service_times
 from twin.matching import MatchResult, match_tracks
 from twin.officers import check_posts
+from twin.outcomes import classify
 from twin.pipeline import PipelineResult, ServiceTime, run_pipeline
 from twin.population import Population, make_population
 from twin.profiles import load_profile
@@ -103,6 +104,20 @@ class RunOutput:
     stage_seconds: dict[str, float]
     kernel: dict[str, Any]
     response: ResponseResult | None = None  # operators, officers, incidents (twin.response)
+
+    def search_subjects(self) -> IntArray:
+        """Per decision: the watchlist row of the person captured, or NOT_ON_WATCHLIST."""
+        pedestrians = self.captures.passes.pedestrian[self.search_rows]
+        return self.population.pedestrian_subject[pedestrians]
+
+    def outcome_codes(self) -> npt.NDArray[np.int8]:
+        """Per decision: its outcome, an index into twin.outcomes.OUTCOMES."""
+        return classify(
+            self.search_subjects(),
+            self.matches.top1_id,
+            self.matches.top1_score,
+            self.face_model.threshold_cosine,
+        )
 
 
 def timing_batch_sizes(max_batch: int) -> tuple[int, ...]:

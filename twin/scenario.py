@@ -673,6 +673,38 @@ class ResponseConfig(StrictModel):
         return self
 
 
+class LoadtestConfig(StrictModel):
+    """How the load test (twin/loadtest/) sends the site's faces to a matcher service.
+
+    Each camera's edge device sends either one request per capture (a track's frames together) or
+    per-camera micro-batches: captures held until ``edge_max_batch_probes`` probes are waiting or the
+    oldest has waited ``edge_max_wait_ms`` (wall time at the device).
+    """
+
+    edge_batching: Literal["per_capture", "micro_batch"] = Field(
+        default="per_capture",
+        description="per_capture: one request per capture; micro_batch: per-camera micro-batches.",
+    )
+    edge_max_batch_probes: Annotated[
+        int, Field(ge=1, le=1024, description="Most probes in one edge micro-batch request.")
+    ] = 16
+    edge_max_wait_ms: Annotated[
+        float,
+        Field(ge=0.0, le=10_000.0, description="Longest a capture waits at the edge to fill (ms)."),
+    ] = 100.0
+    mated_share: Annotated[
+        float,
+        Field(
+            ge=0.0,
+            le=1.0,
+            description=(
+                "Share of the rate sweep's probes taken of watchlisted people, so that answers are "
+                "checked under load (a test design choice, not a property of the site)."
+            ),
+        ),
+    ] = 0.1
+
+
 class Scenario(StrictModel):
     """One complete what-if: site, crowd, cameras, faces, watchlist, matcher and pipeline."""
 
@@ -687,6 +719,7 @@ class Scenario(StrictModel):
     matcher: MatcherConfig = Field(default_factory=MatcherConfig)
     pipeline: PipelineConfig = Field(default_factory=PipelineConfig)
     response: ResponseConfig = Field(default_factory=ResponseConfig)
+    loadtest: LoadtestConfig = Field(default_factory=LoadtestConfig)
     source: Path | None = Field(default=None, exclude=True, description="The file it came from.")
 
     def resolved(self) -> dict[str, Any]:
@@ -751,12 +784,13 @@ def parse_override(text: str) -> tuple[str, Any]:
     return key, value
 
 
-def _format_validation_error(exc: ValidationError) -> str:
+def format_validation_error(exc: ValidationError, *, reference: str = "docs/scenarios.md") -> str:
+    """One line for a pydantic error: the field's dotted path, what is wrong, the value given."""
     first = exc.errors()[0]
     location = ".".join(str(part) for part in first["loc"]) or "(top level)"
     message = first["msg"]
     if first["type"] == "extra_forbidden":
-        message = "unknown key (see docs/scenarios.md for the allowed keys)"
+        message = f"unknown key (see {reference} for the allowed keys)"
     given = first.get("input")
     shown = (
         "" if isinstance(given, dict | list) or first["type"] == "missing" else f" (got {given!r})"
@@ -786,7 +820,7 @@ def scenario_from_dict(
     try:
         scenario = Scenario.model_validate({**data, "source": source})
     except ValidationError as exc:
-        raise ScenarioError(_format_validation_error(exc), source=label) from exc
+        raise ScenarioError(format_validation_error(exc), source=label) from exc
     if not scenario.site_map_path.is_file():
         raise ScenarioError(
             f"site.map: no site map at {scenario.site_map_path} (paths are relative to the scenario file)",
