@@ -346,6 +346,11 @@ def _mount_sub_apps() -> None:
     app.add_typer(audit_app, name="audit")
     app.command("report")(report)
 
+    from twin.sweep_cli import compare, sweep
+
+    app.command("sweep")(sweep)
+    app.command("compare")(compare)
+
 
 _mount_sub_apps()
 
