@@ -6,7 +6,9 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -142,4 +144,66 @@ def test_a_self_intersecting_boundary_is_refused(tmp_path: Path) -> None:
     scenario = _scenario_with_map(tmp_path, json.dumps(plaza))
     out = tmp_path / "out"
     assert_refused(twin("run", scenario, "--out", out), "map.geojson", "boundary")
+    assert not out.exists()
+
+
+def _plaza_with(edit: Callable[[dict[str, Any]], None]) -> str:
+    plaza = json.loads((ROOT / "site_maps" / "small_plaza.geojson").read_text())
+    edit(plaza)
+    return json.dumps(plaza)
+
+
+def _feature(plaza: dict[str, Any], feature_id: str) -> dict[str, Any]:
+    return next(f for f in plaza["features"] if f["properties"].get("id") == feature_id)
+
+
+def _move_camera_outside(plaza: dict[str, Any]) -> None:
+    _feature(plaza, "cam-01")["geometry"]["coordinates"] = [529900.0, 183004.0]
+
+
+def _move_camera_into_a_building(plaza: dict[str, Any]) -> None:
+    _feature(plaza, "cam-01")["geometry"]["coordinates"] = [530030.0, 183070.0]
+
+
+def _cut_off_the_east_gate(plaza: dict[str, Any]) -> None:
+    # the east gate's only link is the east-west walkway: shorten it to end at the centre
+    for feature in plaza["features"]:
+        if feature["properties"]["kind"] == "walkway" and feature["geometry"]["coordinates"] == [
+            [530000.0, 183050.0],
+            [530100.0, 183050.0],
+        ]:
+            feature["geometry"]["coordinates"] = [[530000.0, 183050.0], [530050.0, 183050.0]]
+    # and give it an island of its own, out of reach of everything else
+    plaza["features"].append(
+        {
+            "type": "Feature",
+            "properties": {"kind": "walkway"},
+            "geometry": {
+                "type": "LineString",
+                "coordinates": [[530100.0, 183050.0], [530092.0, 183050.0]],
+            },
+        }
+    )
+
+
+def _negative_field_of_view(plaza: dict[str, Any]) -> None:
+    _feature(plaza, "cam-02")["properties"]["hfov_deg"] = -30
+
+
+@pytest.mark.parametrize(
+    ("edit", "fragments"),
+    [
+        (_move_camera_outside, ["cam-01", "boundary"]),
+        (_move_camera_into_a_building, ["cam-01", "building"]),
+        (_cut_off_the_east_gate, ["gate-east"]),
+        (_negative_field_of_view, ["cam-02", "hfov_deg"]),
+    ],
+    ids=["camera-outside", "camera-in-building", "unreachable-entrance", "negative-fov"],
+)
+def test_invalid_site_maps_are_refused_in_one_line(
+    tmp_path: Path, edit: Callable[[dict[str, Any]], None], fragments: list[str]
+) -> None:
+    scenario = _scenario_with_map(tmp_path, _plaza_with(edit))
+    out = tmp_path / "out"
+    assert_refused(twin("run", scenario, "--out", out), "map.geojson", *fragments)
     assert not out.exists()
