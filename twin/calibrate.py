@@ -96,7 +96,9 @@ def _hits_per_gallery(
     result = matcher.search(probes, k=TOP_K)
     above = result.scores >= threshold
     if np.any(above[:, -1]):
-        raise RuntimeError(f"a probe has {TOP_K} or more candidates above the threshold: raise TOP_K")
+        raise RuntimeError(
+            f"a probe has {TOP_K} or more candidates above the threshold: raise TOP_K"
+        )
     gallery = np.where(above, result.ids // SMALL_WATCHLIST, -1)
     distinct = np.zeros(len(probes), dtype=np.int64)
     for column in range(TOP_K):

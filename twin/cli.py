@@ -351,6 +351,10 @@ def _mount_sub_apps() -> None:
     app.command("sweep")(sweep)
     app.command("compare")(compare)
 
+    from twin.loadtest_cli import loadtest
+
+    app.command("loadtest")(loadtest)
+
 
 _mount_sub_apps()
 
