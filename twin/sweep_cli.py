@@ -6,14 +6,11 @@ The commands live on ``sweep_app`` (runnable as ``python -m twin.sweep_cli``) an
 
 from __future__ import annotations
 
-import functools
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Final, ParamSpec, TypeVar
 
 import typer
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -24,6 +21,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
+
+from twin.cli_support import interactive, refuse_bad_input, stderr, stdout
 
 if TYPE_CHECKING:  # the heavy modules (scipy, pandas, Dask) load only when a command runs
     from twin.compare import Comparison
@@ -53,21 +52,6 @@ sweep_app = typer.Typer(
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
 )
-_stdout = Console()
-_stderr = Console(stderr=True)
-
-
-def _refusing(command: Callable[P, R]) -> Callable[P, R]:
-    """twin.cli's ``refuse_bad_input``, looked up when the command runs (twin/cli.py mounts this
-    module, so importing it at load time would be circular)."""
-
-    @functools.wraps(command)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        from twin.cli import refuse_bad_input
-
-        return refuse_bad_input(command)(*args, **kwargs)
-
-    return wrapper
 
 
 def fmt(value: float | None) -> str:
@@ -121,7 +105,7 @@ class FailureLines:
         from twin.sweep_tables import FAILED, failure_line
 
         if record.status == FAILED:
-            _stderr.print(f"failed: {failure_line(record)}", highlight=False, soft_wrap=True)
+            stderr.print(f"failed: {failure_line(record)}", highlight=False, soft_wrap=True)
 
 
 def sweep_table(summary: dict[str, Any]) -> Table:
@@ -149,7 +133,7 @@ def sweep_table(summary: dict[str, Any]) -> Table:
 
 
 @sweep_app.command()
-@_refusing
+@refuse_bad_input
 def sweep(
     scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
     vary: Annotated[
@@ -208,7 +192,6 @@ def sweep(
 
       twin sweep scenarios/kings_cross_weekday.toml --window 07:00-10:00 --vary matcher.threshold_cosine=0.22,0.26,0.3 --scheduler tcp://10.0.0.5:8786
     """
-    from twin.cli import interactive
     from twin.sweep import check_engine, run_sweep
     from twin.sweep_plan import plan_sweep
 
@@ -237,12 +220,12 @@ def sweep(
                 TimeElapsedColumn(),
                 TimeRemainingColumn(),
             )
-            with Progress(*columns, console=_stderr, transient=True) as bar:
+            with Progress(*columns, console=stderr, transient=True) as bar:
                 outcome = run_sweep(plan, progress=RichSweepProgress(bar), **engine)
         else:
             outcome = run_sweep(plan, progress=FailureLines(), **engine)
     except KeyboardInterrupt:
-        _stderr.print(
+        stderr.print(
             f"interrupted: finished runs are kept in {plan.out}; run the same command to resume",
             highlight=False,
             soft_wrap=True,
@@ -258,8 +241,8 @@ def sweep(
         }
         typer.echo(json.dumps(document, indent=2))
     else:
-        _stdout.print(sweep_table(outcome.summary))
-        _stdout.print(
+        stdout.print(sweep_table(outcome.summary))
+        stdout.print(
             f"{outcome.ran} runs computed, {outcome.reused} already done, in "
             f"{outcome.wall_seconds:.1f} s: {plan.out}",
             highlight=False,
@@ -319,7 +302,7 @@ def comparison_tables(comparison: Comparison) -> list[Table]:
 
 
 @sweep_app.command()
-@_refusing
+@refuse_bad_input
 def compare(
     a: Annotated[Path, typer.Argument(help="A results directory or a sweep directory (A).")],
     b: Annotated[Path, typer.Argument(help="Another of the same kind (B).")],
@@ -350,10 +333,10 @@ def compare(
         typer.echo(json.dumps(comparison.as_dict(), indent=2))
         return
     for table in comparison_tables(comparison):
-        _stdout.print(table)
+        stdout.print(table)
     for side, only in (("A", comparison.only_in_a), ("B", comparison.only_in_b)):
         for params in only:
-            _stdout.print(f"only in {side}: {json.dumps(params)}", highlight=False)
+            stdout.print(f"only in {side}: {json.dumps(params)}", highlight=False)
 
 
 if __name__ == "__main__":

@@ -5,18 +5,16 @@ Mounted by the ``twin`` command as ``twin matcher``; also runnable as ``python -
 
 from __future__ import annotations
 
-import functools
 import json
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, ParamSpec, TypeVar
 
 import numpy as np
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from twin.cli_support import refuse_bad_input, stderr, stdout
 from twin.errors import TwinInputError
 from twin.matcher.backends import BACKENDS, BackendName, BackendParams
 from twin.matcher.bench import BenchReport, BenchRow, run_bench, unit_rows
@@ -33,22 +31,6 @@ matcher_app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-_stdout = Console()
-_stderr = Console(stderr=True)
-
-
-def _refuse_bad_input(command: Callable[P, R]) -> Callable[P, R]:
-    """A TwinInputError becomes one line on stderr and exit code 2."""
-
-    @functools.wraps(command)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return command(*args, **kwargs)
-        except TwinInputError as exc:
-            _stderr.print(f"[bold red]error:[/] {exc.line()}", highlight=False, soft_wrap=True)
-            raise typer.Exit(code=2) from None
-
-    return wrapper
 
 
 def _csv_ints(text: str, option: str) -> list[int]:
@@ -89,31 +71,31 @@ def _render(report: BenchReport) -> None:
             f"{r.p99_ms:.3f}",
             "" if r.recall_at_1 is None else f"{r.recall_at_1:.3f}",
         )
-    _stdout.print(table)
-    _stdout.print("* from the fastest call of each measurement; p50/p99 over all calls")
+    stdout.print(table)
+    stdout.print("* from the fastest call of each measurement; p50/p99 over all calls")
     for key, seconds in report.build_s.items():
-        _stdout.print(f"build {key}: {seconds:.2f} s")
+        stdout.print(f"build {key}: {seconds:.2f} s")
     figures = report.figures()
     if "exact_ratio_to_sgemm" in figures:
-        _stdout.print(
+        stdout.print(
             f"exact search, gallery 100,000, batch 1,024: {figures['exact_ratio_to_sgemm']:.0%} "
             f"of same-process sgemm (target >= 80%: {'met' if figures['exact_ratio_met'] else 'NOT met'})"
         )
     if "single_probe_p50_ms" in figures:
-        _stdout.print(
+        stdout.print(
             f"single probe, gallery 100,000: p50 {figures['single_probe_p50_ms']:.2f} ms; bound "
             f"{figures['bandwidth_bound_ms']:.2f} ms at {figures['copy_bandwidth_gb_s']:.1f} GB/s copy "
             f"= {figures['latency_over_bound']:.2f}x (target <= 1.5x: "
             f"{'met' if figures['single_probe_met'] else 'NOT met'})"
         )
-    _stdout.print(
+    stdout.print(
         f"load average before {report.load_average['before'][0]:.2f}, "
         f"after {report.load_average['after'][0]:.2f} (other processes skew every figure)"
     )
 
 
 @matcher_app.command()
-@_refuse_bad_input
+@refuse_bad_input
 def bench(
     sizes: Annotated[
         str, typer.Option(help="Gallery sizes, comma-separated (1000000 is optional and slow).")
@@ -130,7 +112,7 @@ def bench(
 
     def progress(row: BenchRow) -> None:
         if not json_output:
-            _stderr.print(
+            stderr.print(
                 f"  {row.backend} {row.gallery_size:,} x {row.batch}: {row.queries_per_s:,.0f} q/s",
                 highlight=False,
             )
@@ -150,7 +132,7 @@ def bench(
 
 
 @matcher_app.command("serve")
-@_refuse_bad_input
+@refuse_bad_input
 def serve_command(
     gallery: Annotated[
         Path | None,
@@ -200,7 +182,7 @@ def serve_command(
         search_threads=threads,
     )
     config.check()
-    _stderr.print(
+    stderr.print(
         f"matcher: {matcher!r} on http://{host}:{port} (API: /openapi.json)", highlight=False
     )
     serve(matcher, config)
