@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated, ParamSpec, TypeVar
+from typing import Annotated
 
 import numpy as np
 import typer
@@ -22,8 +22,6 @@ from twin.matcher.core import Matcher
 from twin.matcher.server import serve
 from twin.matcher.service import DEFAULT_PORT, ServiceConfig
 
-P = ParamSpec("P")
-R = TypeVar("R")
 TOKEN_ENV = "TWIN_MATCHER_TOKEN"
 
 matcher_app = typer.Typer(
