@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Final, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import typer
 from rich.progress import (
@@ -28,8 +28,6 @@ if TYPE_CHECKING:  # the heavy modules (scipy, pandas, Dask) load only when a co
     from twin.compare import Comparison
     from twin.sweep_tables import RunRecord
 
-P = ParamSpec("P")
-R = TypeVar("R")
 
 DEFAULT_REPLICATIONS: Final = 5
 #: Exit code of a sweep some of whose runs failed (everything else was still run and stored).
