@@ -29,8 +29,6 @@ import argparse
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,8 +36,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
-
+from benchmarks.local_server import free_port, stop, wait_healthy
 from twin.loadtest.probes import gallery_matcher, scenario_faces
 from twin.scenario import load_scenario
 
@@ -47,35 +44,6 @@ ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = ROOT / "scenarios" / "kings_cross_weekday.toml"
 TARGET_WALL_S = 180.0
 TARGET_LAG_P99_MS = 1.0
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout_s: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}")
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("server did not become healthy")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -96,7 +64,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         matcher = gallery_matcher(scenario, scenario_faces(scenario, scenario.seed))
         matcher.save(gallery)
         report["gallery_size"] = matcher.size
-        port = _free_port()
+        port = free_port()
         url = f"http://127.0.0.1:{port}"
         serve = [
             sys.executable, "-m", "twin.matcher.cli", "serve", "--gallery", str(gallery),
@@ -106,7 +74,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             serve = ["taskset", "-c", str(server_cpu), *serve]
         server = subprocess.Popen(serve, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
-            _wait_healthy(url, server)
+            wait_healthy(url, server)
             command = [
                 sys.executable, "-m", "twin.loadtest_cli", str(SCENARIO), "--target", url,
                 "--json", "--out", str(Path(tmp) / "loadtest"), "--step-s", str(args.step_s),
@@ -130,7 +98,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             )
             report["loadtest_wall_s"] = time.perf_counter() - began
         finally:
-            _stop(server)
+            stop(server)
     if done.returncode != 0:
         raise SystemExit(f"twin loadtest failed ({done.returncode}): {done.stderr.strip()}")
     summary = json.loads(done.stdout)

@@ -26,8 +26,6 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,6 +36,7 @@ from typing import Any
 import httpx
 import numpy as np
 
+from benchmarks.local_server import free_port, stop, wait_healthy
 from twin.matcher import Matcher, configure_threads
 from twin.matcher.bench import unit_rows
 
@@ -48,12 +47,6 @@ BATCH_PROBES = 64
 TARGET_BATCH_RATIO = 0.5
 TARGET_SINGLE_PER_S = 5000.0
 TARGET_SINGLE_P99_MS = 50.0
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _in_process_rates(
@@ -120,20 +113,6 @@ def _run_wrk(
     return result
 
 
-def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout_s: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}")
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("server did not become healthy")
-
-
 def run(args: argparse.Namespace) -> dict[str, Any]:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk not found: apt-get install wrk")
@@ -148,7 +127,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     report["in_process"] = _in_process_rates(
         args.gallery_size, args.seed, server_core, args.in_process_s
     )
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     serve = [
         sys.executable, "-m", "twin.matcher.cli", "serve", "--port", str(port),
@@ -164,7 +143,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         stderr=subprocess.PIPE,
     )  # fmt: skip
     try:
-        _wait_healthy(url, server)
+        wait_healthy(url, server)
         rng = np.random.default_rng(args.seed + 2)
         scenarios = (
             ("batch64", unit_rows(rng, BATCH_PROBES), args.batch_connections),
@@ -191,12 +170,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             result["p50_ms"] = result["p50_us"] / 1e3
             report[label] = result
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server)
     report["load_average_after"] = list(os.getloadavg())
     if args.only:
         return report
