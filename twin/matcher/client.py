@@ -59,7 +59,25 @@ class MatcherClient(Protocol):
     def close(self) -> None: ...
 
 
-class InProcessClient:
+class _ClosesOnExit:
+    """``with client:`` closes the client on the way out."""
+
+    def close(self) -> None:
+        """Release what the client holds."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class InProcessClient(_ClosesOnExit):
     """A `MatcherClient` calling a `Matcher` in this process directly."""
 
     def __init__(self, matcher: Matcher) -> None:
@@ -91,19 +109,8 @@ class InProcessClient:
     def close(self) -> None:
         """Nothing to release."""
 
-    def __enter__(self) -> Self:
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
-
-
-class HttpClient:
+class HttpClient(_ClosesOnExit):
     """A `MatcherClient` calling the matcher service over HTTP (binary float32 both ways).
 
     ``base_url`` e.g. ``http://127.0.0.1:8700``; ``token`` is sent as a bearer token when given;
@@ -200,14 +207,3 @@ class HttpClient:
     def close(self) -> None:
         """Close the kept-alive connection."""
         self._http.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
