@@ -6,10 +6,10 @@ What it does:
 
 1. Saves the King's Cross scenario's 10,000-identity synthetic watchlist as a gallery file (the one
    ``twin loadtest --write-gallery`` writes), in a temporary folder.
-2. Starts ``python -m twin.matcher.cli serve --gallery FILE`` on a free loopback port, with one
+2. Starts ``python -m twin.cli.matcher serve --gallery FILE`` on a free loopback port, with one
    search thread, pinned to the first CPU (``taskset``) when there are two or more, and waits for
    ``/health``.
-3. Runs ``python -m twin.loadtest_cli SCENARIO --target URL --json`` as a separate process, its sender
+3. Runs ``python -m twin.cli.loadtest SCENARIO --target URL --json`` as a separate process, its sender
    pinned to the other CPU (``--sender-cpu``), so that load generator and server do not take each
    other's core, and its own matcher (the simulation's measured service times, when a window is
    replayed) on one search thread like the server's (``--search-threads 1``); times it from launch
@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         serve = [
-            sys.executable, "-m", "twin.matcher.cli", "serve", "--gallery", str(gallery),
+            sys.executable, "-m", "twin.cli.matcher", "serve", "--gallery", str(gallery),
             "--port", str(port), "--threads", "1",
         ]  # fmt: skip
         if server_cpu is not None and shutil.which("taskset"):
@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         try:
             wait_healthy(url, server)
             command = [
-                sys.executable, "-m", "twin.loadtest_cli", str(SCENARIO), "--target", url,
+                sys.executable, "-m", "twin.cli.loadtest", str(SCENARIO), "--target", url,
                 "--json", "--out", str(Path(tmp) / "loadtest"), "--step-s", str(args.step_s),
                 "--search-threads", "1",
             ]  # fmt: skip

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from twin.matcher.cli import matcher_app
+from twin.cli.matcher import matcher_app
 
 if __name__ == "__main__":
     matcher_app(["bench", *sys.argv[1:]])

@@ -130,7 +130,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     serve = [
-        sys.executable, "-m", "twin.matcher.cli", "serve", "--port", str(port),
+        sys.executable, "-m", "twin.cli.matcher", "serve", "--port", str(port),
         "--synthetic-size", str(args.gallery_size), "--seed", str(args.seed),
         "--max-batch", str(args.max_batch), "--max-queue", str(args.max_queue),
     ]  # fmt: skip

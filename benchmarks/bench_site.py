@@ -34,10 +34,10 @@ def timed(work: Callable[[], T]) -> tuple[T, float]:
 
 
 def command_s(*args: str) -> float:
-    """Wall time of ``python -m twin.site_cli ARGS`` as a fresh process, s."""
+    """Wall time of ``python -m twin.cli.site ARGS`` as a fresh process, s."""
     began = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "twin.site_cli", *args],
+        [sys.executable, "-m", "twin.cli.site", *args],
         check=True,
         capture_output=True,
         cwd=ROOT,
@@ -56,11 +56,11 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     args = parser.parse_args()
 
-    from twin.coverage import coverage_report
-    from twin.flows import scenario_flows
-    from twin.planning import plan_cameras
+    from twin.analysis.coverage import coverage_report
+    from twin.analysis.planning import plan_cameras
+    from twin.crowd.flows import scenario_flows
     from twin.scenario import load_scenario
-    from twin.site import load_site
+    from twin.site.model import load_site
 
     map_path, scenario_path = str(ROOT / args.map), str(ROOT / args.scenario)
     with tempfile.TemporaryDirectory() as scratch:

@@ -30,8 +30,8 @@ from typing import Any
 
 import psutil
 
-from twin.sweep import dask_client, run_sweep
-from twin.sweep_plan import plan_sweep
+from twin.sweeps.engine import dask_client, run_sweep
+from twin.sweeps.plan import plan_sweep
 
 SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "small_plaza.toml"
 #: A busier plaza than the shipped one, so that each run is about a second here.

@@ -3,7 +3,7 @@
 A year of 365 whole days is too slow here (a King's Cross day's crowd alone takes about ten seconds),
 so the scenario's day is simulated on ``--days`` independent seeds (numpy SeedSequence.spawn, every
 stage for real) and scaled to 365 days: expected true and false alerts with 95% intervals (the wider
-of the Student-t interval of the daily mean and the exact Poisson interval: twin/year.py) and how
+of the Student-t interval of the daily mean and the exact Poisson interval: twin/sweeps/year.py) and how
 the funnel converts them into interventions. The first sampled day is published as a results
 directory with the year in its manifest (``year``) and a ``days`` table, so that ``twin report``
 shows it.
@@ -22,10 +22,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from twin.results import ResultsWriter
-from twin.runner import run_scenario
+from twin.results.directory import ResultsWriter
+from twin.run.runner import run_scenario
 from twin.scenario import load_scenario
-from twin.year import DAYS, days_table, simulate_days, year_estimate
+from twin.sweeps.year import DAYS, days_table, simulate_days, year_estimate
 
 DEFAULT_SCENARIO = "scenarios/kings_cross_2016.toml"
 DEFAULT_DAYS = 20

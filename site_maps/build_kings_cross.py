@@ -46,9 +46,9 @@ ROOT: Final = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script from a source tree: make `twin` importable
     sys.path.insert(0, str(ROOT))
 
-from twin.cameras import Camera, camera_from_properties  # noqa: E402 (after the path fix above)
-from twin.planning import Lens  # noqa: E402
-from twin.site import Route, Site, build_walk_graph, load_site  # noqa: E402
+from twin.analysis.planning import Lens  # noqa: E402
+from twin.site.cameras import Camera, camera_from_properties  # noqa: E402 (after the path fix above)
+from twin.site.model import Route, Site, build_walk_graph, load_site  # noqa: E402
 
 REFERENCE: Final = Path("/work/shared/reference")
 DEFAULT_OSM: Final = REFERENCE / "kings_cross_osm.geojson"

@@ -21,8 +21,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from twin.dashboard.loading import RUNS_ENV
-from twin.results import MANIFEST
-from twin.runner import run_scenario
+from twin.results.directory import MANIFEST
+from twin.run.runner import run_scenario
 from twin.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent

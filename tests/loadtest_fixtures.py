@@ -73,7 +73,7 @@ def served_process(lt_gallery: Matcher, tmp_path_factory: pytest.TempPathFactory
     gallery = tmp_path_factory.mktemp("gallery") / "plaza.twg"
     lt_gallery.save(gallery)
     port = free_port()
-    command = [sys.executable, "-m", "twin.matcher.cli", "serve", "--gallery", str(gallery)]
+    command = [sys.executable, "-m", "twin.cli.matcher", "serve", "--gallery", str(gallery)]
     process = subprocess.Popen(
         [*command, "--port", str(port)],
         env={**os.environ, "PYTHONPATH": str(ROOT)},

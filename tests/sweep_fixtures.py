@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from twin.sweep_plan import SweepPlan, plan_sweep
-from twin.sweep_tables import COMPLETE, FAILED, RunRecord
+from twin.sweeps.plan import SweepPlan, plan_sweep
+from twin.sweeps.tables import COMPLETE, FAILED, RunRecord
 
 ROOT = Path(__file__).resolve().parent.parent
 PLAZA = ROOT / "scenarios" / "small_plaza.toml"

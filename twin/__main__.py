@@ -1,5 +1,5 @@
 """``python -m twin``: the same as the ``twin`` command."""
 
-from twin.cli import main
+from twin.cli.app import main
 
 main()

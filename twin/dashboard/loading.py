@@ -22,11 +22,11 @@ import streamlit as st
 from twin.dashboard.loadtest_results import LoadTest, read_loadtest
 from twin.dashboard.sweep_results import Sweep, read_sweep
 from twin.errors import ResultsError, SiteMapError
-from twin.results import MANIFEST, read_results
+from twin.results.directory import MANIFEST, read_results
 
 if TYPE_CHECKING:  # the site's geometry stack loads only on the pages that draw it
-    from twin.dashboard.site_figure import FlowGrid
-    from twin.site import Site
+    from twin.figures.site_map import FlowGrid
+    from twin.site.model import Site
 
 #: Environment variable naming the results folder (``TWIN_RUNS_DIR=runs streamlit run app.py``).
 RUNS_ENV: Final = "TWIN_RUNS_DIR"
@@ -104,7 +104,7 @@ def site_map_path(run_manifest: dict[str, Any]) -> Path | None:
 
 @st.cache_resource(show_spinner="Reading the site map…", max_entries=8)
 def _site(path: str, stamp: int) -> Site:
-    from twin.site import load_site
+    from twin.site.model import load_site
 
     return load_site(path)
 
@@ -118,7 +118,7 @@ def site(path: Path) -> Site:
 
 @st.cache_data(show_spinner="Tracing where people walked…", max_entries=16)
 def _flow(run: str, run_stamp: int, map_path: str, map_stamp: int, _site: Site) -> FlowGrid:
-    from twin.dashboard.site_figure import flow_cell_m, flow_grid
+    from twin.figures.site_map import flow_cell_m, flow_grid
 
     pedestrians = _table(run, "pedestrians", ("origin", "destination"), run_stamp)
     return flow_grid(_site, pedestrians, cell_m=flow_cell_m(_site))
@@ -131,7 +131,7 @@ def flow(run: Path, map_path: Path, the_site: Site) -> FlowGrid:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _threshold_curve(run: str, stamp: int, low: float, high: float, points: int) -> pd.DataFrame:
-    from twin.dashboard.analysis import DECISION_COLUMNS, threshold_curve
+    from twin.analysis.run_frames import DECISION_COLUMNS, threshold_curve
 
     decisions = _table(run, "decisions", DECISION_COLUMNS, stamp)
     return threshold_curve(decisions, np.linspace(low, high, points))

@@ -29,7 +29,7 @@ MIN_UPDATE_S: Final = 0.1
 
 
 class StreamlitRunProgress:
-    """Feeds a run's progress into ``st.progress`` (implements twin.runner.RunProgress)."""
+    """Feeds a run's progress into ``st.progress`` (implements twin.run.runner.RunProgress)."""
 
     def __init__(self, bar: DeltaGenerator, *, label: str, window_start_s: float) -> None:
         self._bar = bar

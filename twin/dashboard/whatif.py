@@ -24,7 +24,7 @@ import annotated_types
 from pydantic import BaseModel
 
 from twin.dashboard.catalogue import WHATIF_PREFIX
-from twin.profiles import ALGORITHMS_DIR
+from twin.recognition.profiles import ALGORITHMS_DIR
 from twin.scenario import PROJECT_ROOT, GroupConfig, Scenario
 
 SCENARIOS_DIR: Final = PROJECT_ROOT / "scenarios"

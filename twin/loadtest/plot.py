@@ -12,7 +12,7 @@ from typing import Any, Final
 
 import plotly.graph_objects as go
 
-# Okabe-Ito colours, as the dashboard uses (twin/dashboard/palette.py).
+# Okabe-Ito colours, as the dashboard uses (twin/figures/palette.py).
 BLUE: Final = "#0072B2"
 VERMILLION: Final = "#D55E00"
 REDDISH_PURPLE: Final = "#CC79A7"

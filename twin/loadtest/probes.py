@@ -2,7 +2,7 @@
 
 A load test checks answers as well as latencies: a service that answers quickly but mixes up whose
 answer is whose (a micro-batching bug, say) must not pass. So the load tester makes its probes from
-the scenario's own synthetic faces (`twin.faces`) and knows, for each probe of a watchlisted person,
+the scenario's own synthetic faces (`twin.recognition.faces`) and knows, for each probe of a watchlisted person,
 the identity the matcher should name.
 
 - **The gallery** is the scenario's watchlist exactly as `twin run` enrols it for the same seed (ids
@@ -21,7 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from twin.faces import (
+from twin.matcher import Matcher
+from twin.recognition.faces import (
     NOT_ON_WATCHLIST,
     FaceModel,
     Watchlist,
@@ -29,10 +30,9 @@ from twin.faces import (
     fit_face_model,
     make_watchlist,
 )
-from twin.matcher import Matcher
-from twin.population import make_population
-from twin.profiles import load_profile
-from twin.runner import STREAMS
+from twin.recognition.population import make_population
+from twin.recognition.profiles import load_profile
+from twin.run.runner import STREAMS
 from twin.scenario import Scenario
 
 Float32Array = npt.NDArray[np.float32]

@@ -20,15 +20,15 @@ import numpy.typing as npt
 import pyarrow as pa
 from hdrh.histogram import HdrHistogram
 
+from twin.loadtest.directory import REQUESTS, SECONDS
 from twin.loadtest.probes import ProbePool
-from twin.loadtest.report import REQUESTS, SECONDS
 from twin.loadtest.schedule import Schedule
 from twin.loadtest.sender import CONNECTION_ERROR, NOT_SENT, TIMEOUT, SentRecords
 
 FloatArray = npt.NDArray[np.float64]
 
 MAX_SENDER_LAG_MS: Final = 1.0  # a step whose sender lagged more at p99 is invalid
-# HdrHistogram range, microseconds: 1 µs to an hour, 3 significant digits (as twin.recording).
+# HdrHistogram range, microseconds: 1 µs to an hour, 3 significant digits (as twin.results.run_tables).
 HIST_MIN_US: Final = 1
 HIST_MAX_US: Final = 3_600_000_000
 HIST_DIGITS: Final = 3

@@ -11,11 +11,11 @@ import platform
 from typing import TYPE_CHECKING, Any
 
 from twin import __version__
-from twin.loadtest import compare, recorder, sweep
+from twin.loadtest import prediction, rate_sweep, recorder
 from twin.loadtest.target import Target
 
 if TYPE_CHECKING:
-    from twin.loadtest.runner import LoadtestRequest
+    from twin.loadtest.session import LoadtestRequest
 
 
 def clock(seconds: float) -> str:
@@ -28,7 +28,7 @@ def build_summary(
     target: Target,
     measured: recorder.Measured,
     *,
-    comparison: compare.Comparison | None,
+    comparison: prediction.Comparison | None,
     skipped: list[float],
     interrupted: bool,
     stopped_reason: str | None,
@@ -43,7 +43,7 @@ def build_summary(
     rate_steps = sorted(
         (s for s in measured.stats if s.kind == "rate"), key=lambda s: s.offered_rate
     )
-    knee = sweep.knee_rate(rate_steps, plan.slo_ms)
+    knee = rate_sweep.knee_rate(rate_steps, plan.slo_ms)
     at_knee = next((s for s in rate_steps if s.offered_rate == knee), None)
     replay_stats = next((s for s in measured.stats if s.kind == "replay"), None)
     replay: dict[str, Any] | None = None
@@ -69,7 +69,7 @@ def build_summary(
         "slo_ms": plan.slo_ms,
         "knee_rate": knee,
         "knee_sender_lag_p99_ms": at_knee.sender_lag_p99_ms if at_knee else None,
-        "knee_limited_by_sender": sweep.sender_limited(rate_steps, plan.slo_ms),
+        "knee_limited_by_sender": rate_sweep.sender_limited(rate_steps, plan.slo_ms),
         "sender_lag_limit_ms": recorder.MAX_SENDER_LAG_MS,
         "valid": all(s.valid for s in measured.stats),
         "interrupted": interrupted,

@@ -46,7 +46,7 @@ class CamerasConfig(StrictModel):
             description="Spread of where people look relative to their walking direction (deg).",
         ),
     ] = 15.0
-    # Capture-quality factors (twin/quality.py). Published figures are quoted there; the defaults
+    # Capture-quality factors (twin/recognition/quality.py). Published figures are quoted there; the defaults
     # below that no source gives are *assumptions*.
     max_pitch_deg: Annotated[
         float,

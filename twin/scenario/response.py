@@ -47,7 +47,7 @@ class ProvenanceConfig(StrictModel):
 
 
 class ResponseConfig(StrictModel):
-    """After the alert (twin/response.py): operators review, officers intervene, a ledger records.
+    """After the alert (twin/response/simulation.py): operators review, officers intervene, a ledger records.
 
     Published figures are quoted in docs/response.md; the defaults no source gives are
     *assumptions*.

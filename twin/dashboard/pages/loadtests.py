@@ -7,8 +7,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from twin.dashboard import bench_figures, loading, widgets
+from twin.dashboard import loading, widgets
 from twin.dashboard.loadtest_results import LoadTest
+from twin.figures import bench
 
 CHOICE_KEY = "loadtest_dir"
 LOG_KEY = "loadtest_log"
@@ -106,7 +107,7 @@ def render() -> None:
         failures.metric("Errors and rejections", f"{failed:,}", border=True)
         log_scale = st.toggle("Latency on a log scale", value=False, key=LOG_KEY)
         widgets.chart(
-            bench_figures.latency_vs_throughput(
+            bench.latency_vs_throughput(
                 steps, knee_rate=test.knee_rate, slo_ms=test.slo_ms, log_scale=log_scale
             ),
             "Each point is one step of the test: faces offered at a steady rate for a while. As the "
@@ -115,7 +116,7 @@ def render() -> None:
             key="loadtest_curve",
         )
         widgets.chart(
-            bench_figures.achieved_vs_offered(steps),
+            bench.achieved_vs_offered(steps),
             "Whether the matcher kept up: on the dotted line it answered as fast as faces arrived; "
             "below it, faces piled up. Red crosses mark steps with errors or rejected requests.",
             key="loadtest_achieved",

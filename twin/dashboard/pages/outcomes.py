@@ -6,7 +6,9 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from twin.dashboard import analysis, figures, loading, text, widgets
+from twin.analysis import run_frames
+from twin.dashboard import loading, text, widgets
+from twin.figures import charts
 
 THRESHOLD_KEY = "threshold"
 SPLIT_KEY = "outcomes_split"
@@ -24,10 +26,10 @@ def render() -> None:
         run = widgets.require_run()
         widgets.run_header(run)
         manifest = run.manifest
-        decisions = loading.table(run.path, "decisions", analysis.DECISION_COLUMNS)
+        decisions = loading.table(run.path, "decisions", run_frames.DECISION_COLUMNS)
         pedestrians = loading.table(run.path, "pedestrians", ("pedestrian", "subject"))
         recorded = float(manifest["outcomes"]["threshold_cosine"])
-        low, high = analysis.threshold_range(decisions, recorded)
+        low, high = run_frames.threshold_range(decisions, recorded)
 
         threshold = st.slider(
             "Decision threshold (cosine similarity): an alert is raised when a face is at least "
@@ -43,10 +45,10 @@ def render() -> None:
         at_recorded = abs(threshold - round(recorded, 3)) < 5e-4
         if at_recorded:  # the slider's rounding must not move the run's own decisions
             threshold = recorded
-        outcomes = analysis.rejudge(decisions, threshold)
-        now = analysis.outcome_summary(decisions, threshold)
-        before = analysis.outcome_summary(decisions, recorded)
-        watchlisted, unseen = analysis.unseen_watchlisted(decisions, pedestrians, outcomes)
+        outcomes = run_frames.rejudge(decisions, threshold)
+        now = run_frames.outcome_summary(decisions, threshold)
+        before = run_frames.outcome_summary(decisions, recorded)
+        watchlisted, unseen = run_frames.unseen_watchlisted(decisions, pedestrians, outcomes)
         lead = (
             f"At the run's threshold **{recorded:.3f}**: "
             if at_recorded
@@ -90,14 +92,14 @@ def render() -> None:
 
         split = st.segmented_control(
             "Split by",
-            options=list(analysis.SPLITS),
+            options=list(run_frames.SPLITS),
             format_func=lambda s: SPLIT_LABELS[s],
             default="hour",
             key=SPLIT_KEY,
         )
         split = str(split or "hour")
         widgets.chart(
-            figures.outcomes_by(analysis.outcomes_by(decisions, outcomes, split), split),
+            charts.outcomes_by(run_frames.outcomes_by(decisions, outcomes, split), split),
             f"Right alerts, wrong alerts and missed watchlisted faces by {SPLIT_LABELS[split]}, at "
             f"threshold {threshold:.3f}. Faces of people not on the watchlist that correctly raised "
             "no alert are left out (they are nearly all of them).",
@@ -106,7 +108,7 @@ def render() -> None:
 
         curve = loading.threshold_curve(run.path, low, high)
         widgets.chart(
-            figures.threshold_tradeoff(curve, chosen=threshold, recorded=recorded),
+            charts.threshold_tradeoff(curve, chosen=threshold, recorded=recorded),
             "How wrong alerts (red) and missed watchlisted faces (purple) trade off as the threshold "
             "moves, for the faces searched in this run. Left: more alerts, more of them wrong. "
             "Right: fewer wrong alerts, more people on the watchlist walk past unnoticed.",
@@ -134,7 +136,7 @@ def _base_rate_chart(manifest: dict[str, object], now: dict[str, float | int | N
         fmr = outcomes.get("fmr_per_comparison") if isinstance(outcomes, dict) else None
         size = matcher.get("gallery_size") if isinstance(matcher, dict) else None
         if isinstance(fmr, float) and isinstance(size, int):
-            fpir = analysis.expected_fpir(fmr, size)
+            fpir = run_frames.expected_fpir(fmr, size)
             assumed = (
                 f" No wrong alert was seen in this run, so the curve uses the wrong-alert rate the "
                 f"algorithm's published accuracy implies for this watchlist ({text.one_in(fpir)})."
@@ -143,11 +145,11 @@ def _base_rate_chart(manifest: dict[str, object], now: dict[str, float | int | N
         st.caption("Precision against the base rate needs watchlisted faces in the run.")
         return
     base_rate = mated / searches if searches else None
-    curve = analysis.precision_by_base_rate(
+    curve = run_frames.precision_by_base_rate(
         tpir=1.0 - float(fnir), fpir=float(fpir), base_rates=np.logspace(-7, -1, 121)
     )
     widgets.chart(
-        figures.precision_base_rate(curve, run_base_rate=base_rate, run_precision=now["precision"]),
+        charts.precision_base_rate(curve, run_base_rate=base_rate, run_precision=now["precision"]),
         "The rarer the people on the watchlist are among those walking past, the larger the share "
         "of alerts that are wrong, even with an accurate matcher (the base-rate effect). The line "
         "uses this run's hit and wrong-alert rates; the diamond is this run." + assumed,

@@ -12,10 +12,11 @@ import plotly.graph_objects as go
 import streamlit as st
 import streamlit.components.v1 as components
 
-from twin.dashboard import palette, widgets
-from twin.oversight import oversight_figures
-from twin.report import render_html
-from twin.results import read_results
+from twin.dashboard import widgets
+from twin.figures import palette
+from twin.oversight.figures import oversight_figures
+from twin.oversight.report import render_html
+from twin.results.directory import read_results
 
 FULL_REPORT_KEY = "oversight_full_report"
 FUNNEL_STEPS = (

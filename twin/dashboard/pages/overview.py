@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from twin.dashboard import analysis, figures, loading, text, widgets
+from twin.analysis import run_frames
+from twin.dashboard import loading, text, widgets
+from twin.figures import charts
 
 
 def render() -> None:
@@ -70,16 +72,16 @@ def render() -> None:
             run.path, "timeseries", ("start_s", "pedestrians_departed", "searches")
         )
         window = manifest["window"]
-        period_s = analysis.overview_period_s(window["start_s"], window["end_s"])
-        period = "hour" if period_s == analysis.SECONDS_PER_HOUR else "quarter hour"
-        by_period = analysis.people_by_period(
+        period_s = run_frames.overview_period_s(window["start_s"], window["end_s"])
+        period = "hour" if period_s == run_frames.SECONDS_PER_HOUR else "quarter hour"
+        by_period = run_frames.people_by_period(
             timeseries,
             window_start_s=window["start_s"],
             window_end_s=window["end_s"],
             period_s=period_s,
         )
         widgets.chart(
-            figures.people_by_period(by_period, period=period),
+            charts.people_by_period(by_period, period=period),
             f"How many people set off across the site each {period}, and how many of their faces the "
             "recognition cameras searched. Not every passer-by is searched: only those who pass a "
             "recognition camera close enough, facing it.",

@@ -6,13 +6,15 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from twin.dashboard import analysis, loading, site_figure, widgets
+from twin.analysis import run_frames
+from twin.dashboard import loading, widgets
 from twin.errors import SiteMapError
+from twin.figures import site_map
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from twin.site import Site
+    from twin.site.model import Site
 
 COLOUR_KEY = "site_view_colour"
 NAMES_KEY = "site_names"
@@ -25,9 +27,9 @@ COLOURINGS = {
 
 def _probability(run: widgets.Run, site: Site, cameras: pd.DataFrame, *, names: bool) -> None:
     """The identification-probability map (the run's table ``id_probability``)."""
-    cells = loading.table(run.path, PROBABILITY_TABLE, site_figure.PROBABILITY_COLUMNS)
+    cells = loading.table(run.path, PROBABILITY_TABLE, site_map.PROBABILITY_COLUMNS)
     widgets.chart(
-        site_figure.probability_map(site, cells, cameras=cameras, names=names),
+        site_map.probability_map(site, cells, cameras=cameras, names=names),
         "For each spot, the chance that a person walking past it is captured sharply enough for "
         "face recognition (yellow: almost certainly; dark blue: hardly ever; blank: never).",
         key="site_probability",
@@ -40,7 +42,7 @@ def render() -> None:
     with widgets.guarded():
         run = widgets.require_run()
         widgets.run_header(run)
-        cameras = loading.table(run.path, "cameras", analysis.CAMERA_COLUMNS)
+        cameras = loading.table(run.path, "cameras", run_frames.CAMERA_COLUMNS)
         map_path = loading.site_map_path(run.manifest)
         if map_path is None:
             raise SiteMapError("the run does not record which site map it used")
@@ -78,7 +80,7 @@ def render() -> None:
                     "camera for its details."
                 )
             widgets.chart(
-                site_figure.coverage_map(site, cameras=cameras, colour_by=colour_by, names=names),
+                site_map.coverage_map(site, cameras=cameras, colour_by=colour_by, names=names),
                 caption,
                 key="site_coverage",
             )
@@ -92,7 +94,7 @@ def render() -> None:
         with tabs[1]:
             flow = loading.flow(run.path, map_path, site)
             widgets.chart(
-                site_figure.flow_map(site, flow, cameras=cameras, names=names),
+                site_map.flow_map(site, flow, cameras=cameras, names=names),
                 f"How many people walked through each {flow.cell_m:g} m square during the run, "
                 f"along the shortest walk from where they came in to where they went (darker: more). "
                 f"The busiest square saw {flow.busiest:,.0f} people. Red triangles are cameras "
@@ -109,7 +111,7 @@ def render() -> None:
                 f"(a table `{PROBABILITY_TABLE}`, see docs/dashboard.md)."
             )
         st.subheader("Cameras in this run")
-        st.dataframe(analysis.camera_table(cameras), hide_index=True, key="site_cameras")
+        st.dataframe(run_frames.camera_table(cameras), hide_index=True, key="site_cameras")
         attribution = run.manifest.get("site", {}).get("attribution")
         if attribution:
             st.caption(f"Map: {attribution}")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from twin.dashboard import bench_figures, loading, widgets
+from twin.dashboard import loading, widgets
 from twin.dashboard.sweep_results import metric_label
+from twin.figures import bench
 
 CHOICE_KEY = "sweep_dir"
 METRIC_KEY = "sweep_metric"
@@ -52,7 +53,7 @@ def render() -> None:
             "Parameter on a log scale", value=positive, key=LOG_KEY, disabled=not positive
         )
         widgets.chart(
-            bench_figures.metric_vs_parameter(
+            bench.metric_vs_parameter(
                 sweep.points,
                 parameter=str(parameter),
                 metric=str(metric),

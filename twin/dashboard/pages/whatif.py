@@ -7,10 +7,12 @@ from typing import Any
 
 import streamlit as st
 
-from twin.dashboard import analysis, figures, loading, text, whatif, widgets
+from twin.analysis import run_frames
+from twin.dashboard import loading, text, whatif, widgets
 from twin.dashboard.catalogue import scan
 from twin.dashboard.progress import StreamlitRunProgress
 from twin.errors import TwinInputError
+from twin.figures import charts
 from twin.scenario import CrowdConfig, MatcherConfig, Scenario, WatchlistConfig, load_scenario
 
 RESULT_KEY = "whatif_result"  # session state: {"baseline": path, "variant": path}
@@ -149,7 +151,7 @@ def _knobs(scenario: Scenario) -> tuple[whatif.Knobs, int] | None:
 
 def _camera_choice(scenario: Scenario) -> tuple[str, ...] | None:
     """Which cameras run recognition; None when unchanged from the scenario."""
-    from twin.captures import recognition_cameras
+    from twin.recognition.captures import recognition_cameras
 
     site = loading.site(scenario.site_map_path)
     ids = [camera.camera_id for camera in site.cameras]
@@ -211,7 +213,7 @@ def _already_run(folder: Path, out: Path, sha256: str, seed: int) -> Path | None
 
 def _run(scenario_path: Path, overrides: list[str], seed: int, label: str, folder: Path) -> Path:
     """Run (or reuse) one window into its results directory; returns the directory."""
-    from twin.runner import run_scenario
+    from twin.run.runner import run_scenario
 
     scenario = load_scenario(scenario_path, overrides=overrides)
     out = whatif.results_dir(folder, scenario_path, overrides, seed)
@@ -239,7 +241,7 @@ def _comparison(baseline_path: Path, variant_path: Path) -> None:
         with column:
             st.markdown(f"**{name}** · {text.run_label(manifest)}")
             st.markdown(text.headline(manifest))
-    table = figures.comparison_table(baseline, variant)
+    table = charts.comparison_table(baseline, variant)
     st.dataframe(
         table,
         hide_index=True,
@@ -251,7 +253,7 @@ def _comparison(baseline_path: Path, variant_path: Path) -> None:
         },
     )
     widgets.chart(
-        figures.outcome_comparison(baseline, variant),
+        charts.outcome_comparison(baseline, variant),
         "Right alerts, wrong alerts and missed watchlisted faces in the same window, as the scenario "
         "stands (grey) and with your changes (blue, hatched). Both runs see the same people.",
         key="whatif_outcomes",
@@ -266,10 +268,10 @@ def _comparison(baseline_path: Path, variant_path: Path) -> None:
         "queue_depth_max",
         "matcher_busy_fraction",
     )
-    before = analysis.throughput_by_bin(loading.table(baseline_path, "timeseries", columns), 300)
-    after = analysis.throughput_by_bin(loading.table(variant_path, "timeseries", columns), 300)
+    before = run_frames.throughput_by_bin(loading.table(baseline_path, "timeseries", columns), 300)
+    after = run_frames.throughput_by_bin(loading.table(variant_path, "timeseries", columns), 300)
     widgets.chart(
-        figures.searches_comparison(before, after, bin_label="5-minute"),
+        charts.searches_comparison(before, after, bin_label="5-minute"),
         "Faces sent to the matcher per second across the window: as the scenario stands (grey, "
         "dotted) and with your changes (blue).",
         key="whatif_searches",

@@ -1,0 +1,61 @@
+"""Calibration through the real FAISS matcher, on a loose profile so a small run measures it well."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from twin.recognition.calibration import calibrate
+from twin.recognition.profiles import AlgorithmProfile, FpirPoint
+from twin.scenario import Scenario, load_scenario
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# FMR 5e-7 per comparison: FPIR about 5e-4 at 1,000 and 5e-3 at 10,000.
+LOOSE = AlgorithmProfile(
+    name="loose",
+    vendor_threshold=0.6,
+    fmr=5e-7,
+    tpir=0.85,
+    fpir_points=(
+        FpirPoint(watchlist_size=1000, fpir=4.999e-4),
+        FpirPoint(watchlist_size=10000, fpir=4.988e-3),
+    ),
+)
+
+
+@pytest.fixture(scope="module")
+def plaza() -> Scenario:
+    return load_scenario(ROOT / "scenarios/small_plaza.toml")
+
+
+def test_measured_rates_match_the_profile(plaza: Scenario) -> None:
+    report = calibrate(LOOSE, plaza, non_mated=16_384, mated=3_000, seed=3)
+    fpir = report["fpir"]
+    assert fpir["1000"]["published_within_ci95"], fpir["1000"]
+    assert fpir["10000"]["published_within_ci95"], fpir["10000"]
+    assert 7 <= report["fpir_ratio_10000_to_1000"] <= 13
+    low, high = report["tpir"]["ci95"]
+    assert low <= 0.85 <= high
+    assert report["tpir_at_reference_quality"] == pytest.approx(0.85, abs=0.03)
+    assert set(report["fpir_by_watchlist_size"]) == {"1000", "10000"}
+    fpirs = [row["fpir_10000"] for row in report["det"]]
+    fnirs = [row["fnir"] for row in report["det"]]
+    assert fpirs == sorted(fpirs, reverse=True)  # a higher threshold never raises more false alerts
+    assert fnirs == sorted(fnirs)
+
+
+def test_a_group_multiplier_shows_up_in_the_real_matcher(plaza: Scenario) -> None:
+    scenario = load_scenario(
+        ROOT / "scenarios/small_plaza.toml",
+        overrides=[
+            "faces.groups=[{name='a', share=0.5}, {name='b', share=0.5, fmr_multiplier=4.0}]"
+        ],
+    )
+    report = calibrate(LOOSE, scenario, non_mated=16_384, mated=1_000, seed=4)
+    groups = report["groups"]
+    assert groups["a"]["multiplier_within_ci95"], groups["a"]
+    assert groups["b"]["multiplier_within_ci95"], groups["b"]
+    assert groups["b"]["ratio_to_best_served"] == pytest.approx(4.0, rel=0.35)
+    assert groups["b"]["closeness"] > groups["a"]["closeness"]

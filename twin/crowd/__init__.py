@@ -1,0 +1,1 @@
+"""People moving: demand in time, walkers on the walk graph (SimPy), flows between places."""

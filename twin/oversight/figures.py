@@ -1,0 +1,118 @@
+"""The oversight report's figures: what a regulator or a residents' group needs to judge a deployment.
+
+Built from a results directory only (manifest, tables and ledger), never from live simulation
+objects: who was on the watchlist and on whose authority, how many faces were scanned, the alerts,
+how operators and officers dealt with them, errors by group, staff time and cost, and the
+proportionality figures:
+
+- **faces processed per true alert**: every face scanned, divided by the alerts that were right;
+- **bystander faces per intervention**: faces of people *not* on the watchlist scanned, divided by
+  the people stopped;
+- **share of a group's passers-by subject to a wrong intervention**: people of the group stopped
+  who were not the person on the watchlist, divided by the group's people whose faces were scanned.
+
+`twin.oversight.report` renders these figures as HTML; ``twin report --json`` prints them as they are.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twin.errors import ResultsError
+from twin.response.ledger import LEDGER_FILE, verify
+from twin.results.directory import PEDESTRIANS, Results
+
+
+def _ratio(numerator: float, denominator: float) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+def proportionality(
+    *,
+    faces: int,
+    bystander_faces: int,
+    true_alerts: int,
+    interventions: int,
+    wrong_interventions: int,
+) -> dict[str, float | None]:
+    """Faces processed per true alert, bystander faces per intervention and per wrong one (None
+    where nothing was in the denominator)."""
+    return {
+        "faces_per_true_alert": _ratio(faces, true_alerts),
+        "bystander_faces_per_intervention": _ratio(bystander_faces, interventions),
+        "bystander_faces_per_wrong_intervention": _ratio(bystander_faces, wrong_interventions),
+    }
+
+
+def _scanned_passers_by(results: Results) -> int:
+    table = results.table(PEDESTRIANS).select(["captures"]).to_pandas()
+    return int((table["captures"] > 0).sum())
+
+
+def oversight_figures(results: Results) -> dict[str, Any]:
+    """Every figure of the oversight report, JSON-ready (docs/response.md)."""
+    manifest = results.manifest
+    response = manifest.get("response")
+    if not response:
+        raise ResultsError(
+            "this run has no response section (operators, interventions, ledger): re-run the "
+            "scenario with this version of the twin",
+            source=results.path,
+        )
+    scenario = manifest["scenario"]
+    resolved = scenario.get("resolved", {})
+    counts = manifest["counts"]
+    outcomes = manifest["outcomes"]
+    ledger_info = response["ledger"]
+    ledger_path = results.path / ledger_info.get("file", LEDGER_FILE)
+    if ledger_path.is_file():
+        check = verify(
+            ledger_path,
+            expected_entries=ledger_info.get("entries"),
+            expected_head=ledger_info.get("head_sha256"),
+        ).as_dict()
+    else:
+        check = {"intact": False, "reason": f"{ledger_path.name} is missing"}
+    groups = {}
+    for name, rates in outcomes.get("by_group", {}).items():
+        groups[name] = {**rates, **response.get("by_group", {}).get(name, {})}
+    return {
+        "run": str(results.path),
+        "scenario": {
+            "name": scenario["name"],
+            "description": resolved.get("description", ""),
+            "sha256": scenario.get("sha256"),
+        },
+        "seed": manifest["seed"],
+        "site": manifest["site"],
+        "window": manifest["window"],
+        "watchlist": {
+            "size": resolved.get("watchlist", {}).get("size"),
+            **response.get("provenance", {}),
+        },
+        "scanning": {
+            "pedestrians": counts["pedestrians"],
+            "passers_by_scanned": _scanned_passers_by(results),
+            "faces_scanned": counts["captures"],
+            "searches": counts["searches"],
+            "watchlisted_passers_by": counts["watchlisted_pedestrians"],
+            "watchlisted_unseen": counts["watchlisted_unseen"],
+        },
+        "alerts": {
+            "alerts": counts["alerts"],
+            "true_alerts": counts["true_alerts"],
+            "false_alerts": counts["false_alerts"],
+            "precision": outcomes.get("precision"),
+            "fpir": outcomes.get("fpir"),
+            "fnir": outcomes.get("fnir"),
+            "incidents": response["funnel"]["incidents"],
+            "impossible_repeats": response["funnel"]["impossible_repeats"],
+        },
+        "funnel": response["funnel"],
+        "staff": response["staff"],
+        "posts": response.get("posts", []),
+        "groups": groups,
+        "proportionality": response["proportionality"],
+        "ledger": {**ledger_info, "verification": check},
+        "year": manifest.get("year"),
+    }

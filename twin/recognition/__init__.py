@@ -1,0 +1,1 @@
+"""From a pass to a decision: captures, quality, persons and faces, matching, the pipeline, outcomes."""

@@ -1,0 +1,248 @@
+"""Calibration: does the synthetic face model, run through the real matcher, do what the profile says?
+
+`calibrate` enrols a 10,000-identity synthetic watchlist in the real FAISS matcher, as ten galleries of
+1,000 side by side, searches non-mated probes (strangers) and mated probes (watchlist members at the
+reference capture quality), and measures:
+
+- FPIR at watchlist 1,000 (each probe against each gallery of 1,000: ten trials per probe) and at
+  10,000 (each probe against all ten together), with 95% Wilson intervals, set
+  beside the profile's published points (NIST FRTE 1:N definitions; facts.md);
+- TPIR at the reference quality (the mate is the top candidate, above the threshold);
+- a DET table: FPIR at 10,000 and FNIR across thresholds around the operating point;
+- per group, when the scenario defines groups: FPIR and its ratio to the best-served group.
+
+No figure is reused from the model's own arithmetic: every rate is counted from real matcher answers.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from scipy import stats
+
+from twin.matcher import Matcher
+from twin.recognition.faces import (
+    NOT_ON_WATCHLIST,
+    FaceModel,
+    capture_embeddings,
+    fit_face_model,
+    make_watchlist,
+)
+from twin.recognition.profiles import AlgorithmProfile
+from twin.scenario import Scenario
+
+FloatArray = npt.NDArray[np.float64]
+
+SMALL_WATCHLIST = 1_000
+LARGE_WATCHLIST = 10_000
+GALLERIES = LARGE_WATCHLIST // SMALL_WATCHLIST
+TOP_K = 8  # candidates kept per probe: far more than ever pass the threshold together
+CHUNK = 8192
+DET_OFFSETS = (-0.06, -0.04, -0.03, -0.02, -0.01, 0.0, 0.01, 0.02, 0.04)
+CONFIDENCE = 0.95
+
+
+@dataclass(frozen=True, slots=True)
+class Proportion:
+    """A measured rate with its 95% Wilson interval."""
+
+    events: int
+    trials: int
+
+    @property
+    def rate(self) -> float:
+        return self.events / self.trials if self.trials else float("nan")
+
+    def interval(self) -> tuple[float, float]:
+        """95% Wilson score interval (scipy)."""
+        if not self.trials:
+            return (float("nan"), float("nan"))
+        ci = stats.binomtest(self.events, self.trials).proportion_ci(CONFIDENCE, method="wilson")
+        return (float(ci.low), float(ci.high))
+
+    def as_dict(self) -> dict[str, Any]:
+        low, high = self.interval()
+        return {
+            "rate": self.rate,
+            "ci95": [low, high],
+            "events": self.events,
+            "trials": self.trials,
+        }
+
+
+def _gallery(model: FaceModel, enrolled: npt.NDArray[np.float32]) -> Matcher:
+    """The 10,000-identity watchlist as one real matcher; identity i belongs to sub-gallery i // 1,000."""
+    matcher = Matcher(model.dim)
+    matcher.add(np.arange(len(enrolled), dtype=np.int64), enrolled, provenance="calibration")
+    return matcher
+
+
+def _hits_per_gallery(
+    matcher: Matcher, probes: npt.NDArray[np.float32], threshold: float
+) -> tuple[npt.NDArray[np.int64], FloatArray]:
+    """Which of the ten galleries of 1,000 hold a candidate at or above ``threshold`` for each probe,
+    as counts (n,), and each probe's best score over all 10,000.
+
+    One search of the whole watchlist returns each probe's top candidates; every identity above the
+    threshold is among them as long as fewer than ``TOP_K`` are, and then each gallery of 1,000 has a
+    hit exactly when one of its members does. A probe with ``TOP_K`` candidates above the threshold
+    would make the count inexact, so it is refused rather than miscounted.
+    """
+    result = matcher.search(probes, k=TOP_K)
+    above = result.scores >= threshold
+    if np.any(above[:, -1]):
+        raise RuntimeError(
+            f"a probe has {TOP_K} or more candidates above the threshold: raise TOP_K"
+        )
+    gallery = np.where(above, result.ids // SMALL_WATCHLIST, -1)
+    distinct = np.zeros(len(probes), dtype=np.int64)
+    for column in range(TOP_K):
+        here = gallery[:, column]
+        seen_before = (gallery[:, :column] == here[:, None]).any(axis=1)
+        distinct += (here >= 0) & ~seen_before
+    return distinct, result.scores[:, 0].astype(np.float64)
+
+
+def calibrate(
+    profile: AlgorithmProfile,
+    scenario: Scenario,
+    *,
+    non_mated: int,
+    mated: int,
+    seed: int,
+    on_progress: Callable[[float, float], None] | None = None,
+) -> dict[str, Any]:
+    """Measure the fitted model through the real matcher. Returns the report (see module doc)."""
+    began = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    model = fit_face_model(profile, scenario.faces, scenario.watchlist, scenario.matcher)
+    threshold = model.threshold_cosine
+    n_groups = len(model.groups)
+    shares = np.array([group.share for group in model.groups])
+    watchlist_groups = rng.choice(n_groups, size=LARGE_WATCHLIST, p=shares / shares.sum()).astype(
+        np.int64
+    )
+    watchlist = make_watchlist(rng, model, watchlist_groups)
+    matcher = _gallery(model, watchlist.enrolled)
+    quality_ref = model.reference_quality
+    total_work = float(non_mated + mated)
+
+    # Strangers, equally many per group, at the reference quality.
+    probe_groups = np.arange(non_mated, dtype=np.int64) % n_groups
+    hits_small = np.zeros(n_groups, dtype=np.int64)
+    hits_large = np.zeros(n_groups, dtype=np.int64)
+    best_scores = np.empty(non_mated)
+    for begin in range(0, non_mated, CHUNK):
+        rows = slice(begin, min(begin + CHUNK, non_mated))
+        groups = probe_groups[rows]
+        n = len(groups)
+        probes, _ = capture_embeddings(
+            rng, model, watchlist, np.full(n, NOT_ON_WATCHLIST), groups, np.full(n, quality_ref)
+        )
+        hits, best = _hits_per_gallery(matcher, probes, threshold)
+        np.add.at(hits_small, groups, hits)
+        np.add.at(hits_large, groups, hits > 0)
+        best_scores[rows] = best
+        if on_progress:
+            on_progress(float(rows.stop), total_work)
+
+    # Watchlist members at the reference quality, searched against the whole 10,000.
+    subjects = rng.integers(0, LARGE_WATCHLIST, mated)
+    mate_found = np.empty(mated, dtype=bool)
+    mate_best = np.empty(mated)
+    for begin in range(0, mated, CHUNK):
+        rows = slice(begin, min(begin + CHUNK, mated))
+        who = subjects[rows]
+        probes, _ = capture_embeddings(
+            rng, model, watchlist, who, watchlist.group[who], np.full(len(who), quality_ref)
+        )
+        result = matcher.search(probes, k=1)
+        mate_found[rows] = result.ids[:, 0] == who
+        mate_best[rows] = result.scores[:, 0]
+        if on_progress:
+            on_progress(float(non_mated + rows.stop), total_work)
+
+    fpir_small = Proportion(int(hits_small.sum()), non_mated * GALLERIES)
+    fpir_large = Proportion(int(hits_large.sum()), non_mated)
+    tpir = Proportion(int(np.sum(mate_found & (mate_best >= threshold))), mated)
+    published = {point.watchlist_size: point.fpir for point in profile.fpir_points}
+
+    def fpir_entry(size: int, measured: Proportion) -> dict[str, Any]:
+        entry = measured.as_dict()
+        if size in published:
+            low, high = measured.interval()
+            entry["published"] = published[size]
+            entry["published_within_ci95"] = bool(low <= published[size] <= high)
+        return entry
+
+    det = []
+    for offset in DET_OFFSETS:
+        cut = threshold + offset
+        fp = Proportion(int(np.sum(best_scores >= cut)), non_mated)
+        fn = Proportion(int(np.sum(~(mate_found & (mate_best >= cut)))), mated)
+        det.append(
+            {
+                "threshold_cosine": cut,
+                "fpir_10000": fp.rate,
+                "fpir_10000_ci95": list(fp.interval()),
+                "fnir": fn.rate,
+                "fnir_ci95": list(fn.interval()),
+            }
+        )
+
+    per_group = {}
+    if n_groups > 1:
+        trials = np.bincount(probe_groups, minlength=n_groups)
+        small = [
+            Proportion(int(hits_small[g]), int(trials[g]) * GALLERIES) for g in range(n_groups)
+        ]
+        best_served = min(range(n_groups), key=lambda g: model.groups[g].fmr_multiplier)
+        smallest = model.groups[best_served].fmr_multiplier
+        profile_fpir_small = -np.expm1(SMALL_WATCHLIST * np.log1p(-model.fmr))
+        for g, group in enumerate(model.groups):
+            low, high = small[g].interval()
+            # k times the best-served group, which keeps the profile's FPIR
+            expected = group.fmr_multiplier / smallest * profile_fpir_small
+            per_group[group.name] = {
+                "fpir_1000": small[g].as_dict(),
+                "fpir_10000": Proportion(int(hits_large[g]), int(trials[g])).as_dict(),
+                "fmr_multiplier": group.fmr_multiplier,
+                "closeness": group.closeness,
+                "expected_fpir_1000": expected,
+                "ratio_to_best_served": small[g].rate / small[best_served].rate
+                if small[best_served].events
+                else None,
+                "multiplier_within_ci95": bool(low <= expected <= high),
+            }
+
+    ratio = fpir_large.rate / fpir_small.rate if fpir_small.events else None
+    return {
+        "profile": profile.name,
+        "source": profile.source,
+        "threshold_cosine": threshold,
+        "vendor_threshold": profile.vendor_threshold,
+        "fmr_per_comparison": profile.fmr,
+        "non_mated_searches": non_mated,
+        "mated_searches": mated,
+        "reference_quality": quality_ref,
+        "fpir_by_watchlist_size": {
+            str(SMALL_WATCHLIST): fpir_small.rate,
+            str(LARGE_WATCHLIST): fpir_large.rate,
+        },
+        "fpir": {
+            str(SMALL_WATCHLIST): fpir_entry(SMALL_WATCHLIST, fpir_small),
+            str(LARGE_WATCHLIST): fpir_entry(LARGE_WATCHLIST, fpir_large),
+        },
+        "fpir_ratio_10000_to_1000": ratio,
+        "tpir_at_reference_quality": tpir.rate,
+        "tpir": {**tpir.as_dict(), "profile": profile.tpir},
+        "det": det,
+        "groups": per_group,
+        "seed": seed,
+        "wall_seconds": time.perf_counter() - began,
+    }

@@ -1,0 +1,206 @@
+"""Capture opportunities: each pass through a camera's view, how well it shows the face, and whether
+it yields a face to search.
+
+A pass becomes a search when the camera runs recognition (the scenario chooses which), the face is
+resolved at ``min_face_px_per_m`` or better, the head is turned less than ``max_head_yaw_deg`` from
+the camera and the camera looks down on it by no more than ``max_pitch_deg``. Head yaw is the angle
+between walking direction and the camera, plus where the person happens to be looking (normal,
+``head_yaw_sd_deg``). Counting follows deployments: one search per track, that is one per person
+passing one camera (Metropolitan Police reporting; facts.md).
+
+Every pass also gets the factors of its quality score (`twin.recognition.quality`): pitch, the crowd density in
+the camera's view and the occlusion it causes, lighting by time of day, and motion blur from the
+walker's speed, the exposure and the pixel density; and ``frames_in_view``, how many frames show the
+face: the time the walker is in the view with the face in frame, times the camera's frame rate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+from twin.crowd.walking import Passes
+from twin.errors import ScenarioError
+from twin.recognition.quality import blur_px, capture_quality, darkness, lighting_term, occlusion
+from twin.scenario import CamerasConfig
+from twin.site.model import Site
+from twin.site.optics import pitch_deg
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+#: The per-pass columns besides the pass itself, in the order results tables should record them.
+FACTOR_COLUMNS: Final = (
+    "frames_in_view",
+    "pitch_deg",
+    "density_ped_m2",
+    "occlusion",
+    "lighting",
+    "blur_px",
+)
+
+
+def recognition_cameras(site: Site, config: CamerasConfig) -> BoolArray:
+    """Which of the site's cameras run recognition under the scenario (one flag per camera)."""
+    cameras = site.cameras
+    if config.recognition == "capable":
+        flags = [camera.recognition_capable for camera in cameras]
+    elif config.recognition == "tagged":
+        wanted = set(config.recognition_tags)
+        flags = [bool(wanted & set(camera.tags)) for camera in cameras]
+    elif config.recognition == "listed":
+        known = {camera.camera_id for camera in cameras}
+        unknown = sorted(set(config.recognition_ids) - known)
+        if unknown:
+            raise ScenarioError(
+                f"cameras.recognition_ids: no camera {', '.join(unknown)} on this site map"
+            )
+        wanted = set(config.recognition_ids)
+        flags = [camera.camera_id in wanted for camera in cameras]
+    else:
+        flags = [False] * len(cameras)
+    return np.asarray(flags, dtype=np.bool_)
+
+
+@dataclass(frozen=True, slots=True)
+class Captures:
+    """Every capture opportunity (one per pass) with its quality, its factors, and whether it was
+    searched. Row i describes ``passes`` row i."""
+
+    passes: Passes
+    #: Angle between where the face points and the direction to the camera, degrees in [0, 180].
+    head_yaw_deg: FloatArray
+    #: The documented quality score, 0-1 (`twin.recognition.quality`), that the faces model maps to similarity.
+    quality: FloatArray
+    #: Pedestrians inside the same camera's view at the best moment (this one included).
+    in_view: IntArray
+    searched: BoolArray
+    #: Frames that show the face during the pass: in-frame dwell time x the camera's fps (>= 1).
+    frames_in_view: IntArray
+    #: How far the camera looks down on the face at the best moment, degrees.
+    pitch_deg: FloatArray
+    #: Other walkers per m² of walkable ground in the camera's view at the best moment.
+    density_ped_m2: FloatArray
+    #: Chance, 0-1, that another walker's head blocks the face at the best moment.
+    occlusion: FloatArray
+    #: Lighting term, 0-1: 1 in daylight, the scenario's night factor in the dark hours.
+    lighting: FloatArray
+    #: Motion blur across the face during the exposure, px.
+    blur_px: FloatArray
+
+    def __len__(self) -> int:
+        return len(self.passes)
+
+    def factor_columns(self, rows: IntArray | None = None) -> dict[str, npt.NDArray[np.generic]]:
+        """The :data:`FACTOR_COLUMNS` by name, for ``rows`` (all rows when None)."""
+        chosen = slice(None) if rows is None else rows
+        return {name: getattr(self, name)[chosen] for name in FACTOR_COLUMNS}
+
+
+def people_in_view(passes: Passes, n_cameras: int) -> IntArray:
+    """For each pass, how many pedestrians were inside that camera's view at its best moment."""
+    counts = np.zeros(len(passes), dtype=np.int64)
+    for camera in range(n_cameras):
+        rows = np.flatnonzero(passes.camera == camera)
+        if rows.size == 0:
+            continue
+        enters = np.sort(passes.enter_s[rows])
+        exits = np.sort(passes.exit_s[rows])
+        at = passes.best_s[rows]
+        counts[rows] = np.searchsorted(enters, at, side="right") - np.searchsorted(
+            exits, at, side="left"
+        )
+    return counts
+
+
+def frames_with_face(
+    passes: Passes, speed_m_s: FloatArray, near_m: FloatArray, fps: FloatArray
+) -> IntArray:
+    """Frames showing the face during each pass (at least 1): the dwell in the view less the time
+    spent closer than the camera's ``near_m`` (face below the frame), times ``fps``.
+
+    A pass whose best moment is on the near rim crosses that rim; on a straight walk at facing
+    angle f the chord inside it is ``2 near_m |cos f|`` long (an approximation on a bend).
+    """
+    dwell_s = passes.exit_s - passes.enter_s
+    on_rim = passes.distance_m <= near_m * (1.0 + 1e-6)
+    chord_m = np.where(on_rim, 2.0 * near_m * np.abs(np.cos(np.radians(passes.facing_deg))), 0.0)
+    framed_s = np.maximum(dwell_s - chord_m / speed_m_s, 0.0)
+    return np.maximum(np.floor(framed_s * fps), 1.0).astype(np.int64)
+
+
+def capture_opportunities(
+    site: Site,
+    passes: Passes,
+    config: CamerasConfig,
+    rng: np.random.Generator,
+    *,
+    walking_speed_m_s: FloatArray,
+) -> Captures:
+    """Score every pass and decide which ones are searched.
+
+    ``walking_speed_m_s`` is each pedestrian's speed (indexed by ``passes.pedestrian``), m/s. The
+    only random draw is the head yaw, one normal per pass from ``rng``.
+    """
+    recognition = recognition_cameras(site, config)
+    head_yaw = passes.facing_deg + rng.normal(0.0, config.head_yaw_sd_deg, len(passes))
+    head_yaw = np.abs((head_yaw + 180.0) % 360.0 - 180.0)
+
+    optics = np.array(
+        [(c.mount_height_m, c.near_m, c.fps) for c in site.cameras], dtype=np.float64
+    ).reshape(-1, 3)[passes.camera]
+    mount_height_m, near_m, fps = optics[:, 0], optics[:, 1], optics[:, 2]
+    speed = np.asarray(walking_speed_m_s, dtype=np.float64)[passes.pedestrian]
+    pitch = pitch_deg(mount_height_m, passes.distance_m)
+
+    in_view = people_in_view(passes, len(site.cameras))
+    density = np.maximum(in_view - 1, 0) / site.view_walk_area_m2[passes.camera]
+    occluded = occlusion(density, passes.distance_m, mount_height_m)
+
+    dark = darkness(
+        passes.best_s,
+        dark_start_h=config.dark_start_h,
+        dark_end_h=config.dark_end_h,
+        twilight_h=config.twilight_h,
+    )
+    lighting = lighting_term(dark, night_lighting_factor=config.night_lighting_factor)
+    exposure_s = np.minimum(
+        config.exposure_day_s + dark * (config.exposure_night_s - config.exposure_day_s), 1.0 / fps
+    )
+    blur = blur_px(speed, exposure_s, passes.px_per_m, passes.facing_deg, pitch)
+
+    quality = capture_quality(
+        passes.px_per_m,
+        head_yaw,
+        min_px_per_m=config.min_face_px_per_m,
+        max_head_yaw_deg=config.max_head_yaw_deg,
+        pitch_deg=pitch,
+        max_pitch_deg=config.max_pitch_deg,
+        occlusion_0_1=occluded,
+        lighting=lighting,
+        blur=blur,
+        blur_half_quality_px=config.blur_half_quality_px,
+    )
+    searched = (
+        recognition[passes.camera]
+        & (passes.px_per_m >= config.min_face_px_per_m)
+        & (head_yaw <= config.max_head_yaw_deg)
+        & (pitch <= config.max_pitch_deg)
+    )
+    return Captures(
+        passes=passes,
+        head_yaw_deg=head_yaw,
+        quality=quality,
+        in_view=in_view,
+        searched=searched,
+        frames_in_view=frames_with_face(passes, speed, near_m, fps),
+        pitch_deg=pitch,
+        density_ped_m2=density,
+        occlusion=occluded,
+        lighting=lighting,
+        blur_px=blur,
+    )

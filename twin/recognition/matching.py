@@ -1,0 +1,152 @@
+"""Matching the day's captures: synthetic probe embeddings through the real FAISS matcher.
+
+Every track's frames get probe embeddings (`twin.recognition.faces`), every probe is searched by the real matcher
+(`twin.matcher`) in large chunks, and each track's frames are fused into one decision
+(`twin.recognition.tracks`). Decisions do not depend on how probes are batched, so the bulk search here gives the
+same answers the recognition pipeline's micro-batches would; the pipeline (`twin.recognition.pipeline`) accounts
+for when they would have been answered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from twin.matcher import Matcher
+from twin.recognition.faces import NOT_ON_WATCHLIST, FaceModel, Watchlist, capture_embeddings
+from twin.recognition.tracks import frame_qualities, fuse
+from twin.scenario import Scenario
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+Embeddings = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    """Per track: the fused top candidate and score and the mate score; the probes if kept.
+
+    Probes (and so the pipeline's searches) are per frame, ``frames`` consecutive rows per track.
+    """
+
+    frames: int
+    top1_id: IntArray
+    top1_score: FloatArray
+    mate_score: FloatArray  # NaN for people not on the watchlist
+    probes: Embeddings | None
+
+
+def _frame_probes(
+    rng: np.random.Generator,
+    model: FaceModel,
+    watchlist: Watchlist,
+    subjects: IntArray,
+    groups: IntArray,
+    quality: FloatArray,
+    frames: int,
+) -> tuple[Embeddings, FloatArray, FloatArray]:
+    """Probes of every frame of every track, (tracks * frames) rows; frame qualities and mate scores."""
+    per_frame_quality = frame_qualities(rng, quality, frames)
+    mated = subjects != NOT_ON_WATCHLIST
+    identity = np.empty((len(subjects), model.dim), dtype=np.float32)
+    identity[~mated] = model.identities(rng, groups[~mated])
+    identity[mated] = watchlist.identities[subjects[mated]]
+    probe_groups = np.where(mated, watchlist.group[np.where(mated, subjects, 0)], groups)
+    probes = model.captures(
+        rng,
+        quality=per_frame_quality.ravel(),
+        group=np.repeat(probe_groups, frames),
+        identity=np.repeat(identity, frames, axis=0),
+    )
+    mate = np.full((len(subjects), frames), np.nan)
+    if mated.any():
+        enrolled = np.repeat(watchlist.enrolled[subjects[mated]], frames, axis=0).astype(np.float64)
+        frame_rows = (np.flatnonzero(mated)[:, None] * frames + np.arange(frames)).ravel()
+        mate[mated] = np.einsum(
+            "ij,ij->i", probes[frame_rows].astype(np.float64), enrolled
+        ).reshape(-1, frames)
+    return probes, per_frame_quality, mate
+
+
+def match_tracks(
+    scenario: Scenario,
+    model: FaceModel,
+    matcher: Matcher,
+    watchlist: Watchlist,
+    *,
+    subjects: IntArray,
+    groups: IntArray,
+    quality: FloatArray,
+    rng: np.random.Generator,
+    on_faces_done: Callable[[], None],
+    on_matching_done: Callable[[], None],
+    on_progress: Callable[[float], None],
+    keep_probes: bool,
+) -> MatchResult:
+    """Generate every track's probes, search them for real, and fuse each track's frames.
+
+    ``on_faces_done`` / ``on_matching_done`` mark the end of each chunk's embedding and search work
+    (for the stage clock); ``on_progress`` receives the tracks done so far.
+    """
+    frames = scenario.faces.frames_per_track
+    k = scenario.matcher.top_k
+    n = len(subjects)
+    top1_id = np.full(n, -1, dtype=np.int64)
+    top1_score = np.full(n, -np.inf)
+    mate_score = np.full(n, np.nan)
+    kept: list[Embeddings] = []
+    chunk = max(1, scenario.matcher.search_chunk // frames)
+    for begin in range(0, n, chunk):
+        rows = slice(begin, min(begin + chunk, n))
+        if frames == 1:
+            probes, mate = capture_embeddings(
+                rng, model, watchlist, subjects[rows], groups[rows], quality[rows]
+            )
+            on_faces_done()
+            result = matcher.search(probes, k=k)
+            on_matching_done()
+            top1_id[rows] = result.ids[:, 0]
+            top1_score[rows] = result.scores[:, 0]
+            mate_score[rows] = mate
+        else:
+            probes, per_frame_quality, frame_mate = _frame_probes(
+                rng, model, watchlist, subjects[rows], groups[rows], quality[rows], frames
+            )
+            on_faces_done()
+            result = matcher.search(probes, k=k)
+            on_matching_done()
+            frame_scores = result.scores[:, 0].astype(np.float64).reshape(-1, frames)
+            frame_ids = result.ids[:, 0].reshape(-1, frames)
+            candidate_scores = None
+            if scenario.faces.fusion == "top_n_mean":
+                best_id = frame_ids[np.arange(len(frame_ids)), np.argmax(frame_scores, axis=1)]
+                candidates = np.repeat(watchlist.enrolled[np.maximum(best_id, 0)], frames, axis=0)
+                candidate_scores = np.einsum(
+                    "ij,ij->i", probes.astype(np.float64), candidates.astype(np.float64)
+                ).reshape(-1, frames)
+                candidate_scores[best_id < 0] = -np.inf
+            fused = fuse(
+                frame_scores=frame_scores,
+                frame_ids=frame_ids,
+                frame_mate_scores=frame_mate,
+                frame_quality=per_frame_quality,
+                candidate_scores=candidate_scores,
+                method=scenario.faces.fusion,
+                top_n=scenario.faces.fusion_top_n,
+            )
+            top1_id[rows] = fused.top1_id
+            top1_score[rows] = fused.top1_score
+            mate_score[rows] = fused.mate_score
+        if keep_probes:
+            kept.append(probes)
+        on_progress(float(rows.stop))
+    return MatchResult(
+        frames=frames,
+        top1_id=top1_id,
+        top1_score=top1_score,
+        mate_score=mate_score,
+        probes=np.concatenate(kept) if keep_probes and kept else None,
+    )

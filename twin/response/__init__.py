@@ -1,0 +1,1 @@
+"""After an alert: operators and officers (SimPy), incidents, and the hash-chained ledger."""

@@ -1,0 +1,1 @@
+"""Results directories: atomic writing, every table's builder, and reading them back."""

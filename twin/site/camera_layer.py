@@ -1,0 +1,87 @@
+"""Camera layers: a site's cameras as their own GeoJSON file, to swap one layout for another.
+
+A camera layer is a FeatureCollection in the site map's projected CRS holding only ``camera``
+features, with the properties of docs/site_map_profile.md. `twin cameras plan` writes one; a
+scenario uses it with ``[site] cameras = "layer.geojson"`` in place of the map's own cameras. It is
+validated like the map's cameras: inside the boundary, outside every building.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from shapely.geometry import Polygon
+
+from twin.errors import SiteMapError
+from twin.site.cameras import Camera, camera_from_properties
+from twin.site.geojson import Found, crs_name, feature_label, features_by_kind, read_document
+
+if TYPE_CHECKING:
+    from twin.site.model import Site
+
+__all__ = ["camera_layer_document", "cameras_on_site", "load_camera_layer"]
+
+
+def load_camera_layer(path: str | Path, site: Site) -> tuple[Camera, ...]:
+    """Read and validate a camera layer for ``site``: a FeatureCollection of camera features only,
+    in the site map's CRS, every camera inside the boundary and outside every building.
+    """
+    source = Path(path)
+    document = read_document(source)
+    layer_crs = crs_name(document, source)
+    if layer_crs != site.crs:
+        raise SiteMapError(
+            f"camera layer is in {layer_crs!r} but the site map in {site.crs!r}; allowed: the "
+            "site map's CRS",
+            source=source,
+        )
+    by_kind = features_by_kind(document, source)
+    for kind, found in by_kind.items():
+        if kind != "camera" and found:
+            raise SiteMapError(
+                f"{feature_label(found[0][0], found[0][1])}: a camera layer holds only "
+                "'camera' features",
+                source=source,
+            )
+    return cameras_on_site(by_kind["camera"], site.boundary, site.buildings, source)
+
+
+def camera_layer_document(
+    cameras: Iterable[Camera], *, crs: str, properties: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """A camera layer as a GeoJSON document (dict) that :func:`load_camera_layer` reads back."""
+    return {
+        "type": "FeatureCollection",
+        "crs": {"type": "name", "properties": {"name": crs}},
+        "properties": dict(properties or {}),
+        "features": [
+            {
+                "type": "Feature",
+                "properties": camera.properties(),
+                "geometry": {"type": "Point", "coordinates": [camera.x_m, camera.y_m]},
+            }
+            for camera in cameras
+        ],
+    }
+
+
+def cameras_on_site(
+    found: Found, boundary: Polygon, buildings: Sequence[Polygon], source: Path
+) -> tuple[Camera, ...]:
+    """Build and validate camera features (:func:`camera_from_properties`); each must stand
+    inside ``boundary`` and outside every building."""
+    cameras = []
+    for index, props, geometry in found:
+        camera = camera_from_properties(
+            props, (geometry.x, geometry.y), buildings, source=source, index=index
+        )
+        if not boundary.covers(geometry):
+            raise SiteMapError(
+                f"camera {camera.camera_id!r}: at ({camera.x_m:.1f}, {camera.y_m:.1f}) outside "
+                "the boundary; allowed: inside the boundary",
+                source=source,
+            )
+        cameras.append(camera)
+    return tuple(cameras)

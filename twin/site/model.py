@@ -1,0 +1,473 @@
+"""The site: a GeoJSON site map turned into the ground people walk and cameras watch.
+
+A site map (docs/site_map_profile.md) is one GeoJSON FeatureCollection in projected metres: a
+boundary, buildings (which block walking and sight), open spaces (drawn), walkways (the network
+people walk, each with a width), entrances (gateways where people enter and leave, destinations
+where they go) and cameras. :func:`load_site` validates it once at the border (`twin.site.geojson`),
+refusing bad input with one :class:`~twin.errors.SiteMapError` line that names the file, the
+feature and what is allowed, and returns a frozen :class:`Site`. A separate **camera layer** (a
+FeatureCollection of camera features, such as a plan from `twin cameras plan`) may replace the
+map's cameras: ``load_site(map, cameras=layer)``.
+
+The **walk graph** (`twin.site.walkgraph`) is the walkways noded where they cross or touch. Each
+entrance attaches to the nearest point of the network within 30 m. People walk the shortest path by
+length; :meth:`Site.route` caches one shortest-path tree per origin. Every walk-graph edge is cut by
+the camera views it crosses once, when the site is built (a spatial index over the views finds
+them), so :meth:`Site.passes` only puts a route's pieces together: it runs for thousands of routes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+import networkx as nx
+import numpy as np
+import shapely
+from numpy.typing import NDArray
+from shapely.geometry import LineString, MultiPolygon, Point, Polygon
+
+from twin.errors import SiteMapError
+from twin.site.camera_layer import cameras_on_site, load_camera_layer
+from twin.site.cameras import Camera
+from twin.site.geojson import (
+    crs_name,
+    feature_label,
+    features_by_kind,
+    read_document,
+    text_property,
+)
+from twin.site.passes import ViewPass, ViewPieces, cut_by_views, passes_from_pieces, passes_through
+from twin.site.walkgraph import (
+    ENTRANCE_SNAP_M,
+    WALKWAY_JOIN_M,
+    attach_point,
+    build_walk_graph,
+    route_line,
+)
+
+if TYPE_CHECKING:
+    from twin.scenario import Scenario
+
+__all__ = [
+    "ENTRANCE_SNAP_M",
+    "WALKWAY_JOIN_M",
+    "WALKWAY_OVERRUN_M",
+    "Entrance",
+    "OpenSpace",
+    "Route",
+    "Site",
+    "build_walk_graph",
+    "load_scenario_site",
+    "load_site",
+]
+
+#: Walkways and entrances may lie this far outside the boundary (to reach a gateway), m.
+WALKWAY_OVERRUN_M: Final = 50.0
+#: Walkway width when the map does not say, m.
+DEFAULT_WALKWAY_WIDTH_M: Final = 3.0
+# A view with less walkable ground than this counts as this much (density never divides by 0), m².
+_MIN_WALK_AREA_M2: Final = 1.0
+
+
+@dataclass(frozen=True)
+class Entrance:
+    """Where people enter and leave the site (gateway) or go to (destination); metres."""
+
+    entrance_id: str
+    name: str
+    role: Literal["gateway", "destination"]
+    #: Relative share of trips (> 0); compared only among entrances of the same role.
+    weight: float
+    x_m: float
+    y_m: float
+    #: The walk-graph node the entrance attaches to.
+    node: int
+
+    @property
+    def position(self) -> Point:
+        """The entrance's position on the map."""
+        return Point(self.x_m, self.y_m)
+
+
+@dataclass(frozen=True)
+class OpenSpace:
+    """A named square, park, water or other open space (drawn; walked along its walkways)."""
+
+    name: str
+    use: str
+    polygon: Polygon | MultiPolygon
+
+
+@dataclass(frozen=True)
+class Route:
+    """The shortest walk from one entrance to another."""
+
+    origin: str
+    destination: str
+    nodes: tuple[int, ...]
+    #: From the origin entrance's point, through the nodes, to the destination's point (metres).
+    line: LineString
+    length_m: float
+
+
+@dataclass(frozen=True)
+class Site:
+    """A validated site map: ground, walk graph, entrances and cameras (projected metres).
+
+    ``walk_graph`` nodes are ints with attributes ``x`` and ``y`` (m); each edge carries
+    ``length_m`` and ``geometry``, a LineString running from the lower node id to the higher.
+    """
+
+    name: str
+    source: Path
+    attribution: str
+    crs: str
+    boundary: Polygon
+    buildings: tuple[Polygon, ...]
+    open_spaces: tuple[OpenSpace, ...]
+    walkways: tuple[LineString, ...]
+    #: Width of each walkway, m (``width_m`` on the map).
+    walkway_widths_m: tuple[float, ...]
+    #: Name of each walkway ("" when the map gives none).
+    walkway_names: tuple[str, ...]
+    walk_graph: nx.Graph = field(repr=False)
+    entrances: tuple[Entrance, ...]
+    cameras: tuple[Camera, ...]
+    # Lookups and caches, built once: entrance and camera by id, views' spatial index, routes.
+    _entrance_by_id: dict[str, Entrance] = field(init=False, repr=False, compare=False)
+    _camera_by_id: dict[str, Camera] = field(init=False, repr=False, compare=False)
+    _view_tree: shapely.STRtree = field(init=False, repr=False, compare=False)
+    _paths_from: dict[int, dict[int, list[int]]] = field(init=False, repr=False, compare=False)
+    _edge_views: dict[tuple[int, int], ViewPieces] = field(init=False, repr=False, compare=False)
+    _routes: dict[tuple[str, str], Route] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        setattr_ = object.__setattr__
+        setattr_(self, "_entrance_by_id", {e.entrance_id: e for e in self.entrances})
+        setattr_(self, "_camera_by_id", {c.camera_id: c for c in self.cameras})
+        setattr_(self, "_view_tree", shapely.STRtree([c.view for c in self.cameras]))
+        setattr_(self, "_paths_from", {})
+        setattr_(self, "_edge_views", _edge_views(self.walk_graph, self.cameras, self._view_tree))
+        setattr_(self, "_routes", {})
+
+    def with_cameras(self, cameras: Iterable[Camera]) -> Site:
+        """The same site watched by other cameras (routes already worked out are shared)."""
+        other = replace(self, cameras=tuple(cameras))
+        object.__setattr__(other, "_paths_from", self._paths_from)
+        object.__setattr__(other, "_routes", self._routes)
+        return other
+
+    @cached_property
+    def walk_surface(self) -> Polygon | MultiPolygon:
+        """The ground people walk on: every walkway widened to its ``width_m`` (m²)."""
+        widths = np.asarray(self.walkway_widths_m, dtype=np.float64)
+        lines = np.asarray(self.walkways, dtype=object)
+        surface = shapely.union_all(shapely.buffer(lines, widths / 2.0, cap_style="flat"))
+        shapely.prepare(surface)
+        return surface
+
+    @cached_property
+    def view_walk_area_m2(self) -> NDArray[np.float64]:
+        """Walkable ground inside each camera's view, m² (one per camera, at least 1 m²)."""
+        if not self.cameras:
+            return np.zeros(0, dtype=np.float64)
+        views = np.asarray([camera.view for camera in self.cameras], dtype=object)
+        area = shapely.area(shapely.intersection(views, self.walk_surface))
+        return np.maximum(np.asarray(area, dtype=np.float64), _MIN_WALK_AREA_M2)
+
+    @property
+    def area_ha(self) -> float:
+        """Area inside the boundary, hectares."""
+        return float(self.boundary.area) / 10_000.0
+
+    @property
+    def gateways(self) -> tuple[Entrance, ...]:
+        """Entrances where people enter and leave the site."""
+        return tuple(e for e in self.entrances if e.role == "gateway")
+
+    @property
+    def destinations(self) -> tuple[Entrance, ...]:
+        """Entrances people walk to inside the site."""
+        return tuple(e for e in self.entrances if e.role == "destination")
+
+    def entrance(self, entrance_id: str) -> Entrance:
+        """The entrance with this id (KeyError naming it if there is none)."""
+        try:
+            return self._entrance_by_id[entrance_id]
+        except KeyError:
+            raise KeyError(f"no entrance {entrance_id!r} on site {self.name!r}") from None
+
+    def camera(self, camera_id: str) -> Camera:
+        """The camera with this id (KeyError naming it if there is none)."""
+        try:
+            return self._camera_by_id[camera_id]
+        except KeyError:
+            raise KeyError(f"no camera {camera_id!r} on site {self.name!r}") from None
+
+    def route(self, origin_id: str, destination_id: str) -> Route:
+        """The shortest walk by length between two different entrances (cached)."""
+        key = (origin_id, destination_id)
+        cached = self._routes.get(key)
+        if cached is not None:
+            return cached
+        if origin_id == destination_id:
+            raise ValueError(f"a route needs two different entrances, got {origin_id!r} twice")
+        origin, destination = self.entrance(origin_id), self.entrance(destination_id)
+        paths = self._paths_from.get(origin.node)
+        if paths is None:
+            paths = nx.single_source_dijkstra_path(self.walk_graph, origin.node, weight="length_m")
+            self._paths_from[origin.node] = paths
+        nodes = tuple(paths[destination.node])
+        line = route_line(self.walk_graph, nodes, origin.position, destination.position)
+        route = Route(origin_id, destination_id, nodes, line, float(line.length))
+        self._routes[key] = route
+        return route
+
+    def passes(self, route: Route | LineString) -> list[ViewPass]:
+        """Every pass of the route through any camera's view, sorted by ``best_m``.
+
+        For a :class:`Route` the pieces of each walk-graph edge inside each view are cut once,
+        when the site is built, and only put together here; any other line is cut afresh.
+        """
+        if not isinstance(route, Route):
+            nearby = self._view_tree.query(route, predicate="intersects")
+            return passes_through(route, [self.cameras[int(i)] for i in nearby])
+        line = route.line
+        coords = np.asarray(line.coords)
+        # Each chunk: an edge's pieces, where along the route the edge starts, walked backwards?
+        chunks: list[tuple[ViewPieces, float, bool]] = []
+        # The walk from the origin's point to its node, and from the last node to the destination.
+        first = self.walk_graph.nodes[route.nodes[0]]
+        last = self.walk_graph.nodes[route.nodes[-1]]
+        lead_m = math.dist(coords[0], (first["x"], first["y"]))
+        tail_m = math.dist(coords[-1], (last["x"], last["y"]))
+        if lead_m > 0:
+            chunks.append(
+                (self._cut(LineString([coords[0], (first["x"], first["y"])])), 0.0, False)
+            )
+        offset_m = lead_m
+        for a, b in itertools.pairwise(route.nodes):
+            cut = self._edge_views[(a, b) if a < b else (b, a)]
+            chunks.append((cut, offset_m, a > b))
+            offset_m += cut.length_m
+        if tail_m > 0:
+            tail = LineString([(last["x"], last["y"]), coords[-1]])
+            chunks.append((self._cut(tail), offset_m, False))
+        chunks = [chunk for chunk in chunks if chunk[0].pieces.size]
+        if not chunks:
+            return []
+        sizes = [cut.pieces.size for cut, _, _ in chunks]
+        offsets_m = np.repeat([offset for _, offset, _ in chunks], sizes)
+        backwards = np.repeat([back for _, _, back in chunks], sizes)
+        lengths_m = np.repeat([cut.length_m for cut, _, _ in chunks], sizes)
+        start_m = np.concatenate([cut.start_m for cut, _, _ in chunks])
+        end_m = np.concatenate([cut.end_m for cut, _, _ in chunks])
+        return passes_from_pieces(
+            line,
+            self.cameras,
+            np.concatenate([cut.pieces for cut, _, _ in chunks]),
+            np.concatenate([cut.camera for cut, _, _ in chunks]),
+            offsets_m + np.where(backwards, lengths_m - end_m, start_m),
+            offsets_m + np.where(backwards, lengths_m - start_m, end_m),
+        )
+
+    def _cut(self, line: LineString) -> ViewPieces:
+        nearby = self._view_tree.query(line, predicate="intersects")
+        return _cut_line(line, nearby, self.cameras)
+
+
+def _cut_line(
+    line: LineString, nearby: np.ndarray[Any, Any], cameras: Sequence[Camera]
+) -> ViewPieces:
+    """Cut ``line`` by the views of ``cameras[nearby]``; camera indices into ``cameras``."""
+    cut = cut_by_views(line, [cameras[int(i)] for i in nearby])
+    return replace(cut, camera=np.asarray(nearby, dtype=np.int64)[cut.camera])
+
+
+def _edge_views(
+    graph: nx.Graph, cameras: Sequence[Camera], tree: shapely.STRtree
+) -> dict[tuple[int, int], ViewPieces]:
+    """Cut every walk-graph edge by the camera views it crosses, keyed (lower id, higher id)."""
+    table = {}
+    for u, v, line in graph.edges(data="geometry"):
+        nearby = tree.query(line, predicate="intersects")
+        table[(min(u, v), max(u, v))] = _cut_line(line, nearby, cameras)
+    return table
+
+
+def load_site(path: str | Path, *, cameras: str | Path | None = None) -> Site:
+    """Read, validate and build the site map at ``path`` (GeoJSON in projected metres).
+
+    ``cameras``, a camera layer (:func:`load_camera_layer`), replaces the map's own cameras.
+    Raises :class:`~twin.errors.SiteMapError` for anything the profile does not allow.
+    """
+    source = Path(path)
+    document = read_document(source)
+    by_kind = features_by_kind(document, source)
+
+    boundaries = by_kind["boundary"]
+    if len(boundaries) != 1:
+        found = ", ".join(f"feature {i}" for i, _, _ in boundaries) or "none"
+        raise SiteMapError(
+            f"a site map needs exactly one 'boundary' feature; found {found}", source=source
+        )
+    boundary: Polygon = boundaries[0][2]
+    reach = boundary.buffer(WALKWAY_OVERRUN_M)
+    shapely.prepare(boundary)
+    shapely.prepare(reach)
+
+    buildings = tuple(
+        part for _, _, geometry in by_kind["building"] for part in shapely.get_parts(geometry)
+    )
+    open_spaces = tuple(
+        OpenSpace(
+            name=text_property(props, "name", "", index, source),
+            use=text_property(props, "use", "open", index, source),
+            polygon=geometry,
+        )
+        for index, props, geometry in by_kind["open_space"]
+    )
+    walkways, widths, names = [], [], []
+    for index, props, geometry in by_kind["walkway"]:
+        names.append(text_property(props, "name", "", index, source))
+        width = props.get("width_m", DEFAULT_WALKWAY_WIDTH_M)
+        if (
+            isinstance(width, bool)
+            or not isinstance(width, int | float)
+            or not math.isfinite(width)
+            or not width > 0
+        ):
+            raise SiteMapError(
+                f"{feature_label(index, props)}: 'width_m' is {width!r}; allowed: metres > 0",
+                source=source,
+            )
+        if not reach.covers(geometry):
+            raise SiteMapError(
+                f"{feature_label(index, props)}: walkway runs more than "
+                f"{WALKWAY_OVERRUN_M:.0f} m outside the boundary",
+                source=source,
+            )
+        walkways.append(geometry)
+        widths.append(float(width))
+    if not walkways:
+        raise SiteMapError("a site map needs at least one 'walkway' feature", source=source)
+
+    map_cameras = cameras_on_site(by_kind["camera"], boundary, buildings, source)
+    graph = build_walk_graph(walkways)
+    entrances = _attach_entrances(graph, by_kind["entrance"], reach, source)
+    _check_reachable(graph, entrances, source)
+
+    top = document.get("properties") or {}
+    site = Site(
+        name=str(top.get("name", source.stem)),
+        source=source,
+        attribution=str(top.get("attribution", "")),
+        crs=crs_name(document, source),
+        boundary=boundary,
+        buildings=buildings,
+        open_spaces=open_spaces,
+        walkways=tuple(walkways),
+        walkway_widths_m=tuple(widths),
+        walkway_names=tuple(names),
+        walk_graph=graph,
+        entrances=entrances,
+        cameras=() if cameras is not None else map_cameras,
+    )
+    if cameras is None:
+        return site
+    return site.with_cameras(load_camera_layer(cameras, site))
+
+
+def load_scenario_site(scenario: Scenario) -> Site:
+    """The site a scenario runs on: its map, with its camera layer (``site.cameras``) if any.
+
+    Both paths are relative to the scenario file's folder.
+    """
+    return load_site(scenario.site_map_path, cameras=scenario.camera_layer_path)
+
+
+# --- building the site from validated features ---------------------------------------------------
+
+
+def _attach_entrances(
+    graph: nx.Graph,
+    features: Sequence[tuple[int, Mapping[str, Any], Any]],
+    reach: Polygon,
+    source: Path,
+) -> tuple[Entrance, ...]:
+    entrances = []
+    for index, props, point in features:
+        label = feature_label(index, props)
+        entrance_id = props.get("id")
+        if not isinstance(entrance_id, str) or not entrance_id.strip():
+            raise SiteMapError(f"{label}: entrance 'id' must be a non-empty string", source=source)
+        label = f"entrance {entrance_id!r}"
+        role = props.get("role")
+        if role not in ("gateway", "destination"):
+            raise SiteMapError(
+                f"{label}: role is {role!r}; allowed: 'gateway' or 'destination'", source=source
+            )
+        weight = props.get("weight")
+        if (
+            isinstance(weight, bool)
+            or not isinstance(weight, int | float)
+            or not math.isfinite(weight)
+            or weight <= 0
+        ):
+            raise SiteMapError(
+                f"{label}: weight is {weight!r}; allowed: a finite number > 0", source=source
+            )
+        name = text_property(props, "name", entrance_id, index, source)
+        if not reach.covers(point):
+            raise SiteMapError(
+                f"{label}: more than {WALKWAY_OVERRUN_M:.0f} m outside the boundary",
+                source=source,
+            )
+        attached = attach_point(graph, point)
+        if attached is None:
+            raise SiteMapError(
+                f"{label}: no walkway within {ENTRANCE_SNAP_M:.0f} m; allowed: within "
+                f"{ENTRANCE_SNAP_M:.0f} m of the walk graph",
+                source=source,
+            )
+        entrances.append(
+            Entrance(
+                entrance_id=entrance_id,
+                name=name,
+                role=role,
+                weight=float(weight),
+                x_m=float(point.x),
+                y_m=float(point.y),
+                node=attached[0],
+            )
+        )
+    return tuple(entrances)
+
+
+def _check_reachable(graph: nx.Graph, entrances: Sequence[Entrance], source: Path) -> None:
+    """Every entrance must reach every gateway along the walkways."""
+    gateways = [e for e in entrances if e.role == "gateway"]
+    destinations = [e for e in entrances if e.role == "destination"]
+    if not gateways or not destinations:
+        raise SiteMapError(
+            "a site map needs at least one gateway and one destination entrance", source=source
+        )
+    component_of = {}
+    for number, component in enumerate(nx.connected_components(graph)):
+        for node in component:
+            component_of[node] = number
+    for gateway in gateways:
+        for entrance in entrances:
+            if component_of[entrance.node] != component_of[gateway.node]:
+                raise SiteMapError(
+                    f"entrance {entrance.entrance_id!r} ({entrance.name}) cannot reach gateway "
+                    f"{gateway.entrance_id!r} ({gateway.name}) along the walkways; allowed: "
+                    "one connected walk network joining every entrance",
+                    source=source,
+                )
