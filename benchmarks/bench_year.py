@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from twin.results.directory import ResultsWriter
+from twin.results.writer import ResultsWriter
 from twin.run.runner import run_scenario
 from twin.scenario import load_scenario
 from twin.sweeps.year import DAYS, days_table, simulate_days, year_estimate

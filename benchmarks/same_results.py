@@ -17,8 +17,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-# Columns measured on the wall clock (matcher timings, queueing they cause): they differ between runs
-# by design, whatever the seed.
+# Columns measured on the wall clock (matcher timings, the queueing they cause, and the response's
+# clock times, which start when an alert arrives after its measured latency): they differ between runs
+# by design, whatever the seed. Outcomes, counts and identities are compared.
 WALL_CLOCK_COLUMNS = frozenset(
     {
         "batch_id",
@@ -30,6 +31,13 @@ WALL_CLOCK_COLUMNS = frozenset(
         "latency_p50_ms",
         "latency_p99_ms",
         "matcher_busy_fraction",
+        "queued_s",
+        "review_start_s",
+        "review_end_s",
+        "closed_s",
+        "dispatched_s",
+        "arrival_s",
+        "intercepted_s",
     }
 )
 

@@ -21,7 +21,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from twin.dashboard.loading import RUNS_ENV
-from twin.results.directory import MANIFEST
+from twin.results.schema import MANIFEST
 from twin.run.runner import run_scenario
 from twin.scenario import load_scenario
 

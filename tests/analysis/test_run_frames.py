@@ -13,7 +13,7 @@ import pytest
 from twin.analysis import run_frames
 from twin.figures import palette
 from twin.recognition import outcomes
-from twin.results.directory import read_results
+from twin.results.reader import read_results
 
 if TYPE_CHECKING:
     from tests.dashboard_fixtures import DashboardRuns

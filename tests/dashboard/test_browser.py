@@ -17,7 +17,7 @@ import pytest
 
 from twin.dashboard.catalogue import scan
 from twin.dashboard.loading import RUNS_ENV
-from twin.results.directory import read_results
+from twin.results.reader import read_results
 
 if TYPE_CHECKING:
     from tests.dashboard_fixtures import DashboardKit, DashboardRuns

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from twin.dashboard.loading import RUNS_ENV
-from twin.results.directory import read_results
+from twin.results.reader import read_results
 
 if TYPE_CHECKING:
     from tests.dashboard_fixtures import DashboardKit, DashboardRuns

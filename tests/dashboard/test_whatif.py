@@ -152,7 +152,7 @@ def test_the_simulation_never_imports_streamlit(kit: DashboardKit) -> None:
             assert not any(n.split(".")[0] == "streamlit" for n in names), path
     # And at run time: the CLI and the runner load without it.
     code = (
-        "import sys, twin.cli.app, twin.run.runner, twin.results.directory, twin.site.model; "
+        "import sys, twin.cli.app, twin.run.runner, twin.results.reader, twin.site.model; "
         "sys.exit(1 if 'streamlit' in sys.modules else 0)"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

@@ -16,7 +16,7 @@ from twin.analysis import run_frames
 from twin.dashboard.loadtest_results import read_loadtest
 from twin.dashboard.sweep_results import read_sweep
 from twin.figures import bench, charts, palette, site_map
-from twin.results.directory import read_results
+from twin.results.reader import read_results
 from twin.site.cameras import DORI_GRADES
 from twin.site.model import Site, load_site
 

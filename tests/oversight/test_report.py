@@ -18,7 +18,7 @@ from twin.cli.oversight import app, audit_app
 from twin.oversight.figures import oversight_figures, proportionality
 from twin.oversight.report import render_html
 from twin.response.ledger import LEDGER_FILE
-from twin.results.directory import read_results
+from twin.results.reader import read_results
 from twin.run.runner import run_scenario, run_simulation
 from twin.scenario import load_scenario
 from twin.sweeps.year import day_counts, days_table, poisson_rate_ci, year_estimate, yearly_figure

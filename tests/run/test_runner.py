@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 
 from twin.recognition.outcomes import summarise
-from twin.results.directory import read_results
+from twin.results.reader import read_results
 from twin.run.runner import run_scenario, run_simulation, timing_batch_sizes
 from twin.scenario import Scenario
 

@@ -25,7 +25,7 @@ from twin.errors import ResultsError
 from twin.oversight.figures import oversight_figures
 from twin.oversight.report import number, percent, render_html
 from twin.response.ledger import LEDGER_FILE, verify
-from twin.results.directory import read_results
+from twin.results.reader import read_results
 
 audit_app = typer.Typer(
     help="Check the oversight record (the tamper-evident ledger) of a run.",

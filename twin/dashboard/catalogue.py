@@ -15,7 +15,7 @@ from typing import Final
 
 from twin.dashboard.loadtest_results import is_loadtest_dir
 from twin.dashboard.sweep_results import is_sweep_dir
-from twin.results.directory import MANIFEST
+from twin.results.schema import MANIFEST
 
 #: How many folder levels below the results folder are searched.
 MAX_DEPTH: Final = 2

@@ -22,7 +22,8 @@ import streamlit as st
 from twin.dashboard.loadtest_results import LoadTest, read_loadtest
 from twin.dashboard.sweep_results import Sweep, read_sweep
 from twin.errors import ResultsError, SiteMapError
-from twin.results.directory import MANIFEST, read_results
+from twin.results.reader import read_results
+from twin.results.schema import MANIFEST
 
 if TYPE_CHECKING:  # the site's geometry stack loads only on the pages that draw it
     from twin.figures.site_map import FlowGrid

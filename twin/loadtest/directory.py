@@ -17,7 +17,7 @@ from typing import Any, Final
 import plotly.graph_objects as go
 import pyarrow as pa
 
-from twin.results.directory import results_writer, write_json_atomic
+from twin.results.writer import results_writer, write_json_atomic
 
 SUMMARY: Final = "summary.json"
 REQUESTS: Final = "requests"

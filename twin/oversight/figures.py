@@ -20,7 +20,8 @@ from typing import Any
 
 from twin.errors import ResultsError
 from twin.response.ledger import LEDGER_FILE, verify
-from twin.results.directory import PEDESTRIANS, Results
+from twin.results.reader import Results
+from twin.results.schema import PEDESTRIANS
 
 
 def _ratio(numerator: float, denominator: float) -> float | None:

@@ -31,7 +31,7 @@ from twin.response.simulation import (
 )
 
 if TYPE_CHECKING:
-    from twin.results.directory import ResultsWriter
+    from twin.results.writer import ResultsWriter
     from twin.run.runner import RunOutput
 
 FloatArray = npt.NDArray[np.float64]

@@ -21,14 +21,7 @@ from twin.crowd.flows import flows_from_trips
 from twin.recognition.captures import recognition_cameras
 from twin.recognition.faces import NOT_ON_WATCHLIST
 from twin.recognition.outcomes import OUTCOMES, TRUE_ALERT, summarise
-from twin.results.directory import (
-    ALERTS,
-    CAMERAS,
-    DECISIONS,
-    ID_PROBABILITY,
-    PEDESTRIANS,
-    TIMESERIES,
-)
+from twin.results.schema import ALERTS, CAMERAS, DECISIONS, ID_PROBABILITY, PEDESTRIANS, TIMESERIES
 
 if TYPE_CHECKING:
     from twin.run.runner import RunOutput

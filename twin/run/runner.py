@@ -34,9 +34,9 @@ from twin.recognition.population import Population, make_population
 from twin.recognition.profiles import load_profile
 from twin.response.officers import check_posts
 from twin.response.simulation import ResponseResult, respond
-from twin.results.directory import ResultsWriter, results_writer
 from twin.results.response_tables import record_response
 from twin.results.run_tables import build_manifest, build_tables
+from twin.results.writer import ResultsWriter, results_writer
 from twin.scenario import Scenario
 from twin.site.model import Site, load_scenario_site
 

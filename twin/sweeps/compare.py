@@ -18,7 +18,8 @@ from typing import Any, Final, Literal
 import pandas as pd
 
 from twin.errors import ResultsError, TwinInputError
-from twin.results.directory import MANIFEST, read_results
+from twin.results.reader import read_results
+from twin.results.schema import MANIFEST
 from twin.sweeps.stats import DifferenceMethod, Estimate, difference_ci, mean_ci
 from twin.sweeps.tables import PATH, SEED, SweepResults, is_sweep_dir, manifest_figures, read_sweep
 

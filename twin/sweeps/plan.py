@@ -29,7 +29,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from twin.errors import TwinInputError
-from twin.results.directory import MANIFEST, STATUS_COMPLETE
+from twin.results.schema import MANIFEST, STATUS_COMPLETE
 from twin.scenario import Scenario, load_scenario, parse_override
 
 POINTS_DIR: Final = "points"

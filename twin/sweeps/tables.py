@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from twin.errors import ResultsError
-from twin.results.directory import write_json_atomic
+from twin.results.writer import write_json_atomic
 from twin.sweeps.plan import PointRun, SweepPlan, is_scenario_field
 from twin.sweeps.stats import CONFIDENCE, mean_ci
 

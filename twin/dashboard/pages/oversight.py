@@ -16,7 +16,7 @@ from twin.dashboard import widgets
 from twin.figures import palette
 from twin.oversight.figures import oversight_figures
 from twin.oversight.report import render_html
-from twin.results.directory import read_results
+from twin.results.reader import read_results
 
 FULL_REPORT_KEY = "oversight_full_report"
 FUNNEL_STEPS = (

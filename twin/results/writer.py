@@ -1,10 +1,9 @@
-"""Results directories: one per run, a manifest and Parquet tables, written atomically.
+"""Writing a results directory atomically: one per run, a manifest and Parquet tables.
 
 A run writes everything into a hidden sibling folder (``.NAME.partial-PID``) and only renames it into
 place once every table and the manifest (``status: complete``) are written. So a failed or killed run
-never leaves a directory that looks complete, and a finished one is never half-overwritten. Readers
-(the dashboard, sweeps, ``twin compare``) go through `read_results`, which refuses anything missing,
-incomplete or from another schema version with one clear line. The schema is in docs/results.md.
+never leaves a directory that looks complete, and a finished one is never half-overwritten. The schema
+is in docs/results.md.
 """
 
 from __future__ import annotations
@@ -23,19 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from twin.errors import ResultsError
-
-SCHEMA_VERSION = 1
-MANIFEST = "manifest.json"
-STATUS_COMPLETE = "complete"
-
-# Table names and the file each is stored in.
-DECISIONS = "decisions"
-ALERTS = "alerts"
-TIMESERIES = "timeseries"
-CAMERAS = "cameras"
-PEDESTRIANS = "pedestrians"
-ID_PROBABILITY = "id_probability"
-TABLES = (DECISIONS, ALERTS, TIMESERIES, CAMERAS, PEDESTRIANS, ID_PROBABILITY)
+from twin.results.schema import MANIFEST, SCHEMA_VERSION, STATUS_COMPLETE
 
 
 def write_json_atomic(path: Path, data: Mapping[str, Any]) -> None:
@@ -102,51 +89,3 @@ def results_writer(out: Path) -> Iterator[ResultsWriter]:
         yield writer
     finally:
         shutil.rmtree(partial, ignore_errors=True)
-
-
-@dataclass(frozen=True)
-class Results:
-    """A complete results directory: its manifest, and its tables read on demand."""
-
-    path: Path
-    manifest: dict[str, Any]
-
-    def table(self, name: str) -> pa.Table:
-        """One of the run's tables (see TABLES)."""
-        entry = self.manifest.get("tables", {}).get(name)
-        if entry is None:
-            raise ResultsError(f"no table {name!r} in this run", source=self.path)
-        return pq.read_table(self.path / entry["file"])
-
-
-def read_results(path: str | Path) -> Results:
-    """Open a results directory, refusing a missing, incomplete or other-schema one."""
-    folder = Path(path)
-    if not folder.is_dir():
-        raise ResultsError("no results directory here", source=folder)
-    manifest_path = folder / MANIFEST
-    if not manifest_path.is_file():
-        raise ResultsError(
-            f"no {MANIFEST}: not a results directory, or the run did not finish", source=folder
-        )
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ResultsError(f"{MANIFEST} is not readable JSON: {exc}", source=folder) from exc
-    if not isinstance(manifest, dict):
-        raise ResultsError(f"{MANIFEST} is not a JSON object", source=folder)
-    if manifest.get("status") != STATUS_COMPLETE:
-        raise ResultsError(
-            f"the run is not complete (status: {manifest.get('status')!r})", source=folder
-        )
-    version = manifest.get("schema_version")
-    if version != SCHEMA_VERSION:
-        raise ResultsError(
-            f"results schema version {version!r}, this twin reads version {SCHEMA_VERSION}; "
-            "re-run the scenario with this version",
-            source=folder,
-        )
-    for name, entry in manifest.get("tables", {}).items():
-        if not (folder / entry["file"]).is_file():
-            raise ResultsError(f"table {name!r} ({entry['file']}) is missing", source=folder)
-    return Results(path=folder, manifest=manifest)

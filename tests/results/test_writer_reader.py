@@ -7,13 +7,9 @@ import pyarrow as pa
 import pytest
 
 from twin.errors import ResultsError
-from twin.results.directory import (
-    MANIFEST,
-    SCHEMA_VERSION,
-    read_results,
-    results_writer,
-    write_json_atomic,
-)
+from twin.results.reader import read_results
+from twin.results.schema import MANIFEST, SCHEMA_VERSION
+from twin.results.writer import results_writer, write_json_atomic
 
 
 def _publish(out: Path, value: int) -> None:
