@@ -293,9 +293,18 @@ BAD_EDITS: dict[str, tuple[Edit, str]] = {
         _set(6, id="south"),
         r"feature 6 \(entrance 'south'\): duplicate id 'south'.*feature 4",
     ),
-    "entrance bad role": (_set(6, role="exit"), "entrance 'block-door': role"),
-    "entrance bad weight": (_set(6, weight=0), "entrance 'block-door': weight"),
-    "entrance without id": (_set(6, id=None), r"feature 6 \(entrance\): entrance 'id'"),
+    "entrance bad role": (
+        _set(6, role="exit"),
+        "entrance 'block-door': 'role' is 'exit'; allowed: 'gateway' or 'destination'",
+    ),
+    "entrance bad weight": (
+        _set(6, weight=0),
+        "entrance 'block-door': 'weight' is 0; allowed: a finite number > 0",
+    ),
+    "entrance without id": (
+        _set(6, id=None),
+        r"feature 6 \(entrance\): 'id' is None; allowed: a non-empty string",
+    ),
     "entrance far from walkways": (
         _geometry(6, point(90, 90)),
         "entrance 'block-door': no walkway within 30 m",

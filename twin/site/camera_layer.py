@@ -16,7 +16,8 @@ from shapely.geometry import Polygon
 
 from twin.errors import SiteMapError
 from twin.site.cameras import Camera, camera_from_properties
-from twin.site.geojson import Found, crs_name, feature_label, features_by_kind, read_document
+from twin.site.geojson import crs_name, feature_label, features_by_kind, read_document
+from twin.site.properties import CameraProperties
 
 if TYPE_CHECKING:
     from twin.site.model import Site
@@ -37,15 +38,14 @@ def load_camera_layer(path: str | Path, site: Site) -> tuple[Camera, ...]:
             "site map's CRS",
             source=source,
         )
-    by_kind = features_by_kind(document, source)
-    for kind, found in by_kind.items():
-        if kind != "camera" and found:
+    found = features_by_kind(document, source)
+    for index, props in found.raw:
+        if props.get("kind") != "camera":
             raise SiteMapError(
-                f"{feature_label(found[0][0], found[0][1])}: a camera layer holds only "
-                "'camera' features",
+                f"{feature_label(index, props)}: a camera layer holds only 'camera' features",
                 source=source,
             )
-    return cameras_on_site(by_kind["camera"], site.boundary, site.buildings, source)
+    return cameras_on_site(found.cameras, site.boundary, site.buildings, source)
 
 
 def camera_layer_document(
@@ -68,7 +68,10 @@ def camera_layer_document(
 
 
 def cameras_on_site(
-    found: Found, boundary: Polygon, buildings: Sequence[Polygon], source: Path
+    found: Sequence[tuple[int, CameraProperties, Any]],
+    boundary: Polygon,
+    buildings: Sequence[Polygon],
+    source: Path,
 ) -> tuple[Camera, ...]:
     """Build and validate camera features (:func:`camera_from_properties`); each must stand
     inside ``boundary`` and outside every building."""

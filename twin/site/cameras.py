@@ -4,7 +4,8 @@ A camera is a point on the site map with a compass heading, a lens (horizontal f
 focal length and sensor width), a sensor resolution, a mount height and a tilt. `twin.site.optics`
 turns those into pixel density on a face, DORI and face-recognition grades, near and far limits,
 and the view polygon with building shadows; :func:`camera_from_properties` validates a camera
-feature's properties once, at the border, and builds its frozen :class:`Camera`.
+feature's properties once, at the border (`twin.site.properties.CameraProperties`), and builds its
+frozen :class:`Camera`.
 
 The **view** of a camera is the ground footprint where it can have a walker's face in frame, drawn
 from the camera's own position; close to the mast a face falls below the bottom of the frame
@@ -25,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Final, overload
+from typing import Any, overload
 
 import numpy as np
 import shapely
@@ -49,6 +50,15 @@ from twin.site.optics import (
     vfov_deg,
 )
 from twin.site.passes import ViewPass, ViewPieces, cut_by_views, passes_from_pieces, passes_through
+from twin.site.properties import (
+    DEFAULT_FPS,
+    DEFAULT_MOUNT_HEIGHT_M,
+    DEFAULT_RANGE_M,
+    DEFAULT_TILT_DEG,
+    MAX_MOUNT_HEIGHT_M,
+    CameraProperties,
+    validate_properties,
+)
 
 __all__ = [
     "DEFAULT_FPS",
@@ -71,13 +81,6 @@ __all__ = [
     "passes_from_pieces",
     "passes_through",
 ]
-
-# Defaults and limits of the site-map profile (docs/site_map_profile.md).
-DEFAULT_MOUNT_HEIGHT_M: Final = 4.0
-DEFAULT_TILT_DEG: Final = 10.0
-DEFAULT_FPS: Final = 25.0
-DEFAULT_RANGE_M: Final = 40.0
-MAX_MOUNT_HEIGHT_M: Final = 30.0
 
 
 @dataclass(frozen=True)
@@ -181,127 +184,61 @@ class Camera:
 
 
 def camera_from_properties(
-    props: Mapping[str, Any],
+    props: Mapping[str, Any] | CameraProperties,
     xy: tuple[float, float],
     buildings: Sequence[Polygon],
     *,
     source: str | Path,
     index: int | None = None,
 ) -> Camera:
-    """Validate a camera feature's properties (profile units) and build its :class:`Camera`.
+    """Validate a camera feature's properties (:class:`CameraProperties`, profile units) and build
+    its :class:`Camera` standing at ``xy`` (m), its view cut by ``buildings``.
 
     Raises :class:`~twin.errors.SiteMapError` naming the file, the camera (id, or feature index
-    when the id is missing) and what is allowed.
+    when the id is missing), the property and what is allowed.
     """
-    where = f"feature {index}" if index is not None else "camera"
-    camera_id = props.get("id")
-    if not isinstance(camera_id, str) or not camera_id.strip():
-        raise SiteMapError(f"{where}: camera 'id' must be a non-empty string", source=source)
-    where = f"camera '{camera_id}'"
-
-    def number(key: str, default: float | None, low: float, high: float, allowed: str) -> float:
-        value = props.get(key, default)
-        if value is None:
-            raise SiteMapError(f"{where}: '{key}' is required; allowed: {allowed}", source=source)
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-            or not low <= value <= high
-        ):
-            raise SiteMapError(f"{where}: '{key}' is {value!r}; allowed: {allowed}", source=source)
-        return float(value)
-
-    def open_low(key: str, default: float | None, high: float, allowed: str) -> float:
-        value = number(key, default, -math.inf, high, allowed)
-        if value <= 0:
-            raise SiteMapError(f"{where}: '{key}' is {value!r}; allowed: {allowed}", source=source)
-        return value
-
-    def pixels(key: str) -> int:
-        value = props.get(key)
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise SiteMapError(
-                f"{where}: '{key}' is {value!r}; allowed: a whole number of pixels > 0",
-                source=source,
-            )
-        return value
-
-    heading_deg = number("heading_deg", None, -math.inf, math.inf, "a finite compass bearing")
-    if "focal_length_mm" in props or "sensor_width_mm" in props:
-        if "hfov_deg" in props:
-            raise SiteMapError(
-                f"{where}: both 'hfov_deg' and 'focal_length_mm'/'sensor_width_mm' given; "
-                "allowed: one way of stating the lens",
-                source=source,
-            )
-        focal_mm = open_low("focal_length_mm", None, math.inf, "millimetres > 0")
-        sensor_mm = open_low("sensor_width_mm", None, math.inf, "millimetres > 0")
-        hfov_deg = hfov_from_focal_deg(focal_mm, sensor_mm)
-    else:
-        hfov_deg = open_low("hfov_deg", None, math.inf, "degrees in (0, 180)")
-    if hfov_deg >= 180:
-        raise SiteMapError(
-            f"{where}: 'hfov_deg' is {hfov_deg!r}; allowed: degrees in (0, 180)", source=source
-        )
-    width_px, height_px = pixels("width_px"), pixels("height_px")
-    mount_height_m = open_low(
-        "mount_height_m", DEFAULT_MOUNT_HEIGHT_M, MAX_MOUNT_HEIGHT_M, "metres in (0, 30]"
+    checked = (
+        props
+        if isinstance(props, CameraProperties)
+        else validate_properties(CameraProperties, props, source=source, index=index)
     )
-    tilt_deg = number("tilt_deg", DEFAULT_TILT_DEG, 0.0, math.inf, "degrees in [0, 90)")
-    if tilt_deg >= 90:
-        raise SiteMapError(
-            f"{where}: 'tilt_deg' is {tilt_deg!r}; allowed: degrees in [0, 90)", source=source
-        )
-    fps = open_low("fps", DEFAULT_FPS, math.inf, "frames per second > 0")
-    range_m = open_low("range_m", DEFAULT_RANGE_M, math.inf, "metres > 0")
-    recognition_capable = props.get("recognition_capable", False)
-    if not isinstance(recognition_capable, bool):
-        raise SiteMapError(
-            f"{where}: 'recognition_capable' is {recognition_capable!r}; allowed: true or false",
-            source=source,
-        )
-    tags = props.get("tags", [])
-    if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
-        raise SiteMapError(
-            f"{where}: 'tags' is {tags!r}; allowed: a list of strings", source=source
-        )
-    name = props.get("name", camera_id)
-    if not isinstance(name, str):
-        raise SiteMapError(f"{where}: 'name' is {name!r}; allowed: a string", source=source)
-
+    if checked.hfov_deg is not None:
+        hfov_deg = checked.hfov_deg
+    else:
+        assert checked.focal_length_mm is not None and checked.sensor_width_mm is not None
+        hfov_deg = hfov_from_focal_deg(checked.focal_length_mm, checked.sensor_width_mm)
+    heading_deg = checked.heading_deg % 360.0
     x_m, y_m = float(xy[0]), float(xy[1])
     position = Point(x_m, y_m)
     if len(buildings) and shapely.contains(np.asarray(buildings, dtype=object), position).any():
         raise SiteMapError(
-            f"{where}: at ({x_m:.1f}, {y_m:.1f}) inside a building; "
+            f"camera {checked.id!r}: at ({x_m:.1f}, {y_m:.1f}) inside a building; "
             "allowed: outside every building",
             source=source,
         )
+    vfov = vfov_deg(hfov_deg, checked.width_px, checked.height_px)
     view = camera_view(
         x_m,
         y_m,
-        heading_deg=heading_deg % 360.0,
+        heading_deg=heading_deg,
         hfov_deg=hfov_deg,
-        reach_m=far_limit_m(
-            mount_height_m, tilt_deg, vfov_deg(hfov_deg, width_px, height_px), range_m
-        ),
+        reach_m=far_limit_m(checked.mount_height_m, checked.tilt_deg, vfov, checked.range_m),
         buildings=buildings,
     )
     return Camera(
-        camera_id=camera_id,
-        name=name,
+        camera_id=checked.id,
+        name=checked.name if checked.name is not None else checked.id,
         x_m=x_m,
         y_m=y_m,
-        heading_deg=heading_deg % 360.0,
+        heading_deg=heading_deg,
         hfov_deg=hfov_deg,
-        width_px=width_px,
-        height_px=height_px,
-        mount_height_m=mount_height_m,
-        tilt_deg=tilt_deg,
-        fps=fps,
-        range_m=range_m,
-        recognition_capable=recognition_capable,
-        tags=tuple(tags),
+        width_px=checked.width_px,
+        height_px=checked.height_px,
+        mount_height_m=checked.mount_height_m,
+        tilt_deg=checked.tilt_deg,
+        fps=checked.fps,
+        range_m=checked.range_m,
+        recognition_capable=checked.recognition_capable,
+        tags=tuple(checked.tags),
         view=view,
     )

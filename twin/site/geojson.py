@@ -3,7 +3,8 @@
 A site map (docs/site_map_profile.md) is one GeoJSON FeatureCollection in projected metres, each
 feature tagged with a ``kind``. These functions refuse anything the profile does not allow with one
 :class:`~twin.errors.SiteMapError` line naming the file, the feature (its index, kind and id) and
-what is allowed; `twin.site.model` builds the site from what they return. A camera layer (cameras only,
+what is allowed; each feature's properties are validated by its kind's pydantic model
+(`twin.site.properties`); `twin.site.model` builds the site from what they return. A camera layer (cameras only,
 for example a plan from `twin cameras plan`) is read by the same rules.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
@@ -20,16 +22,25 @@ from shapely.errors import ShapelyError
 from shapely.geometry import shape
 
 from twin.errors import SiteMapError
+from twin.site.properties import (
+    PROPERTY_MODELS,
+    BoundaryProperties,
+    BuildingProperties,
+    CameraProperties,
+    EntranceProperties,
+    OpenSpaceProperties,
+    WalkwayProperties,
+    validate_properties,
+)
 
 __all__ = [
     "KINDS",
-    "Found",
+    "SiteFeatures",
     "crs_name",
     "feature_label",
     "features_by_kind",
     "parse_feature",
     "read_document",
-    "text_property",
 ]
 
 KINDS: Final = ("boundary", "building", "open_space", "walkway", "entrance", "camera")
@@ -137,25 +148,24 @@ def parse_feature(index: int, feature: Any, source: Path) -> tuple[str, Mapping[
     return kind, props, geometry
 
 
-def text_property(
-    props: Mapping[str, Any], key: str, default: str, index: int, source: Path
-) -> str:
-    """The string property ``key`` of a feature (``default`` when absent)."""
-    value = props.get(key, default)
-    if not isinstance(value, str):
-        raise SiteMapError(
-            f"{feature_label(index, props)}: {key!r} is {value!r}; allowed: a string", source=source
-        )
-    return value
+@dataclass(frozen=True)
+class SiteFeatures:
+    """Every feature of a document, validated and grouped by kind: (index in the file, its
+    properties as the kind's model, its shapely geometry)."""
+
+    boundaries: list[tuple[int, BoundaryProperties, Any]] = field(default_factory=list)
+    buildings: list[tuple[int, BuildingProperties, Any]] = field(default_factory=list)
+    open_spaces: list[tuple[int, OpenSpaceProperties, Any]] = field(default_factory=list)
+    walkways: list[tuple[int, WalkwayProperties, Any]] = field(default_factory=list)
+    entrances: list[tuple[int, EntranceProperties, Any]] = field(default_factory=list)
+    cameras: list[tuple[int, CameraProperties, Any]] = field(default_factory=list)
+    #: (index, raw properties) of every feature, in file order, for messages.
+    raw: list[tuple[int, Mapping[str, Any]]] = field(default_factory=list)
 
 
-Found = list[tuple[int, Mapping[str, Any], Any]]
-"""Features of one kind: (index in the file, properties, shapely geometry)."""
-
-
-def features_by_kind(document: Mapping[str, Any], source: Path) -> dict[str, Found]:
-    """Every feature, validated (`twin.site.geojson`), grouped by kind; ids unique in the file."""
-    by_kind: dict[str, Found] = {kind: [] for kind in KINDS}
+def features_by_kind(document: Mapping[str, Any], source: Path) -> SiteFeatures:
+    """Every feature, its geometry and properties validated, grouped by kind; ids unique."""
+    found = SiteFeatures()
     seen_ids: dict[str, int] = {}
     for index, feature in enumerate(document["features"]):
         kind, props, geometry = parse_feature(index, feature, source)
@@ -168,5 +178,18 @@ def features_by_kind(document: Mapping[str, Any], source: Path) -> dict[str, Fou
                     source=source,
                 )
             seen_ids[feature_id] = index
-        by_kind[kind].append((index, props, geometry))
-    return by_kind
+        model = validate_properties(PROPERTY_MODELS[kind], props, source=source, index=index)
+        found.raw.append((index, props))
+        if isinstance(model, BoundaryProperties):
+            found.boundaries.append((index, model, geometry))
+        elif isinstance(model, BuildingProperties):
+            found.buildings.append((index, model, geometry))
+        elif isinstance(model, OpenSpaceProperties):
+            found.open_spaces.append((index, model, geometry))
+        elif isinstance(model, WalkwayProperties):
+            found.walkways.append((index, model, geometry))
+        elif isinstance(model, EntranceProperties):
+            found.entrances.append((index, model, geometry))
+        elif isinstance(model, CameraProperties):
+            found.cameras.append((index, model, geometry))
+    return found

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -32,17 +32,12 @@ import shapely
 from numpy.typing import NDArray
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon
 
-from twin.errors import SiteMapError
+from twin.errors import ScenarioError, SiteMapError
 from twin.site.camera_layer import cameras_on_site, load_camera_layer
 from twin.site.cameras import Camera
-from twin.site.geojson import (
-    crs_name,
-    feature_label,
-    features_by_kind,
-    read_document,
-    text_property,
-)
+from twin.site.geojson import crs_name, feature_label, features_by_kind, read_document
 from twin.site.passes import ViewPass, ViewPieces, cut_by_views, passes_from_pieces, passes_through
+from twin.site.properties import EntranceProperties
 from twin.site.walkgraph import (
     ENTRANCE_SNAP_M,
     WALKWAY_JOIN_M,
@@ -63,14 +58,13 @@ __all__ = [
     "Route",
     "Site",
     "build_walk_graph",
+    "check_recognition_selection",
     "load_scenario_site",
     "load_site",
 ]
 
 #: Walkways and entrances may lie this far outside the boundary (to reach a gateway), m.
 WALKWAY_OVERRUN_M: Final = 50.0
-#: Walkway width when the map does not say, m.
-DEFAULT_WALKWAY_WIDTH_M: Final = 3.0
 # A view with less walkable ground than this counts as this much (density never divides by 0), m².
 _MIN_WALK_AREA_M2: Final = 1.0
 
@@ -309,58 +303,42 @@ def load_site(path: str | Path, *, cameras: str | Path | None = None) -> Site:
     """
     source = Path(path)
     document = read_document(source)
-    by_kind = features_by_kind(document, source)
+    found = features_by_kind(document, source)
 
-    boundaries = by_kind["boundary"]
-    if len(boundaries) != 1:
-        found = ", ".join(f"feature {i}" for i, _, _ in boundaries) or "none"
+    if len(found.boundaries) != 1:
+        listed = ", ".join(f"feature {i}" for i, _, _ in found.boundaries) or "none"
         raise SiteMapError(
-            f"a site map needs exactly one 'boundary' feature; found {found}", source=source
+            f"a site map needs exactly one 'boundary' feature; found {listed}", source=source
         )
-    boundary: Polygon = boundaries[0][2]
+    boundary: Polygon = found.boundaries[0][2]
     reach = boundary.buffer(WALKWAY_OVERRUN_M)
     shapely.prepare(boundary)
     shapely.prepare(reach)
 
     buildings = tuple(
-        part for _, _, geometry in by_kind["building"] for part in shapely.get_parts(geometry)
+        part for _, _, geometry in found.buildings for part in shapely.get_parts(geometry)
     )
     open_spaces = tuple(
-        OpenSpace(
-            name=text_property(props, "name", "", index, source),
-            use=text_property(props, "use", "open", index, source),
-            polygon=geometry,
-        )
-        for index, props, geometry in by_kind["open_space"]
+        OpenSpace(name=props.name, use=props.use, polygon=geometry)
+        for _, props, geometry in found.open_spaces
     )
     walkways, widths, names = [], [], []
-    for index, props, geometry in by_kind["walkway"]:
-        names.append(text_property(props, "name", "", index, source))
-        width = props.get("width_m", DEFAULT_WALKWAY_WIDTH_M)
-        if (
-            isinstance(width, bool)
-            or not isinstance(width, int | float)
-            or not math.isfinite(width)
-            or not width > 0
-        ):
-            raise SiteMapError(
-                f"{feature_label(index, props)}: 'width_m' is {width!r}; allowed: metres > 0",
-                source=source,
-            )
+    for index, props, geometry in found.walkways:
         if not reach.covers(geometry):
             raise SiteMapError(
-                f"{feature_label(index, props)}: walkway runs more than "
+                f"{feature_label(index, {'kind': 'walkway'})}: walkway runs more than "
                 f"{WALKWAY_OVERRUN_M:.0f} m outside the boundary",
                 source=source,
             )
         walkways.append(geometry)
-        widths.append(float(width))
+        widths.append(props.width_m)
+        names.append(props.name)
     if not walkways:
         raise SiteMapError("a site map needs at least one 'walkway' feature", source=source)
 
-    map_cameras = cameras_on_site(by_kind["camera"], boundary, buildings, source)
+    map_cameras = cameras_on_site(found.cameras, boundary, buildings, source)
     graph = build_walk_graph(walkways)
-    entrances = _attach_entrances(graph, by_kind["entrance"], reach, source)
+    entrances = _attach_entrances(graph, found.entrances, reach, source)
     _check_reachable(graph, entrances, source)
 
     top = document.get("properties") or {}
@@ -387,9 +365,38 @@ def load_site(path: str | Path, *, cameras: str | Path | None = None) -> Site:
 def load_scenario_site(scenario: Scenario) -> Site:
     """The site a scenario runs on: its map, with its camera layer (``site.cameras``) if any.
 
-    Both paths are relative to the scenario file's folder.
+    Both paths are relative to the scenario file's folder. The cameras the scenario names for
+    recognition (``cameras.recognition_tags`` or ``recognition_ids``) are checked against the
+    site's cameras here, when the site loads, so a run never starts on a selection that is empty
+    or names a camera the site does not have.
     """
-    return load_site(scenario.site_map_path, cameras=scenario.camera_layer_path)
+    site = load_site(scenario.site_map_path, cameras=scenario.camera_layer_path)
+    check_recognition_selection(site, scenario)
+    return site
+
+
+def check_recognition_selection(site: Site, scenario: Scenario) -> None:
+    """Refuse recognition tags no camera carries, and recognition ids the site does not have."""
+    config = scenario.cameras
+    where = scenario.source if scenario.source is not None else "scenario"
+    if config.recognition == "tagged":
+        carried = sorted({tag for camera in site.cameras for tag in camera.tags})
+        missing = [tag for tag in config.recognition_tags if tag not in carried]
+        if missing:
+            raise ScenarioError(
+                f"cameras.recognition_tags: no camera on {site.source} carries "
+                f"{', '.join(map(repr, missing))}; allowed: {', '.join(carried) or '(no tags)'}",
+                source=where,
+            )
+    if config.recognition == "listed":
+        known = {camera.camera_id for camera in site.cameras}
+        unknown = sorted(set(config.recognition_ids) - known)
+        if unknown:
+            raise ScenarioError(
+                f"cameras.recognition_ids: no camera {', '.join(map(repr, unknown))} on "
+                f"{site.source}; allowed: ids of the site's cameras",
+                source=where,
+            )
 
 
 # --- building the site from validated features ---------------------------------------------------
@@ -397,33 +404,13 @@ def load_scenario_site(scenario: Scenario) -> Site:
 
 def _attach_entrances(
     graph: nx.Graph,
-    features: Sequence[tuple[int, Mapping[str, Any], Any]],
+    features: Sequence[tuple[int, EntranceProperties, Any]],
     reach: Polygon,
     source: Path,
 ) -> tuple[Entrance, ...]:
     entrances = []
-    for index, props, point in features:
-        label = feature_label(index, props)
-        entrance_id = props.get("id")
-        if not isinstance(entrance_id, str) or not entrance_id.strip():
-            raise SiteMapError(f"{label}: entrance 'id' must be a non-empty string", source=source)
-        label = f"entrance {entrance_id!r}"
-        role = props.get("role")
-        if role not in ("gateway", "destination"):
-            raise SiteMapError(
-                f"{label}: role is {role!r}; allowed: 'gateway' or 'destination'", source=source
-            )
-        weight = props.get("weight")
-        if (
-            isinstance(weight, bool)
-            or not isinstance(weight, int | float)
-            or not math.isfinite(weight)
-            or weight <= 0
-        ):
-            raise SiteMapError(
-                f"{label}: weight is {weight!r}; allowed: a finite number > 0", source=source
-            )
-        name = text_property(props, "name", entrance_id, index, source)
+    for _, props, point in features:
+        label = f"entrance {props.id!r}"
         if not reach.covers(point):
             raise SiteMapError(
                 f"{label}: more than {WALKWAY_OVERRUN_M:.0f} m outside the boundary",
@@ -438,10 +425,10 @@ def _attach_entrances(
             )
         entrances.append(
             Entrance(
-                entrance_id=entrance_id,
-                name=name,
-                role=role,
-                weight=float(weight),
+                entrance_id=props.id,
+                name=props.name if props.name is not None else props.id,
+                role=props.role,
+                weight=props.weight,
                 x_m=float(point.x),
                 y_m=float(point.y),
                 node=attached[0],
