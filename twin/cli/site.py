@@ -1,6 +1,7 @@
 """``twin site`` and ``twin cameras``: inspect a site's coverage, plan cameras, draw the camera graph.
 
-Two typer sub-apps the ``twin`` command mounts: :data:`site_app` (``inspect``) and
+Two typer sub-apps the ``twin`` command mounts: :data:`site_app` (``inspect``, and ``import``
+from `twin.cli.site_import`) and
 :data:`cameras_app` (``plan``, ``graph``). Every command that prints figures also takes ``--json``
 and then prints one JSON document. Bad input (a malformed map, a camera with an impossible lens or
 height, a budget larger than the candidates) gets one line on standard error naming the file, the
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
 import typer
 from rich.table import Table
 
+from twin.cli.site_import import import_command
 from twin.cli.support import refuse_bad_input, stdout
 from twin.errors import TwinInputError
 
@@ -423,6 +425,9 @@ def graph(
     stdout.print(table)
     if out is not None:
         stdout.print(f"Graph: {out}")
+
+
+site_app.command("import")(import_command)
 
 
 def main() -> None:

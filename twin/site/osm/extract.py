@@ -1,0 +1,160 @@
+"""An OpenStreetMap extract read into tagged features in longitude and latitude (WGS84 degrees).
+
+``.osm.pbf`` and ``.osm`` XML (optionally ``.bz2``/``.gz``) are read with pyosmium (PyPI
+``osmium``), which assembles ways into lines and closed ways and multipolygon relations into
+areas; GeoJSON (``.geojson``/``.json``, as exported by osmium-tool or Overpass, each feature with an
+``osm_id`` or ``@id`` such as ``way/123``) is read with the standard JSON parser and shapely. A
+corrupt or truncated extract is refused with one :class:`~twin.errors.SiteMapError` line naming
+the file.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from shapely import wkb
+from shapely.errors import ShapelyError
+from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
+
+from twin.errors import SiteMapError
+
+__all__ = ["EXTRACT_SUFFIXES", "OsmFeature", "read_extract"]
+
+#: File endings read as OSM data by pyosmium, and as GeoJSON.
+_OSMIUM_SUFFIXES: Final = (".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz", ".xml")
+_GEOJSON_SUFFIXES: Final = (".geojson", ".json")
+EXTRACT_SUFFIXES: Final = _OSMIUM_SUFFIXES + _GEOJSON_SUFFIXES
+#: Tags that make an object worth reading (everything else is skipped early).
+_KEYS: Final = (
+    "highway",
+    "building",
+    "amenity",
+    "shop",
+    "office",
+    "leisure",
+    "landuse",
+    "natural",
+    "waterway",
+    "tourism",
+    "railway",
+    "public_transport",
+    "entrance",
+    "man_made",
+    "place",
+    "area:highway",
+)
+
+
+@dataclass(frozen=True)
+class OsmFeature:
+    """One OSM object: ``node/1``, ``way/2`` or ``relation/3``, its tags, its WGS84 geometry
+    (Point, LineString, Polygon or MultiPolygon)."""
+
+    osm_id: str
+    tags: dict[str, str]
+    geometry: BaseGeometry
+
+
+def read_extract(path: Path) -> list[OsmFeature]:
+    """Every tagged feature of interest in the extract at ``path`` (WGS84)."""
+    name = path.name.lower()
+    if not path.is_file():
+        raise SiteMapError("OpenStreetMap extract not found", source=path)
+    if name.endswith(_GEOJSON_SUFFIXES):
+        return _read_geojson(path)
+    if name.endswith(_OSMIUM_SUFFIXES):
+        return _read_osmium(path)
+    raise SiteMapError(
+        f"unknown extract format; allowed: a file ending {', '.join(EXTRACT_SUFFIXES)}",
+        source=path,
+    )
+
+
+def _read_osmium(path: Path) -> list[OsmFeature]:
+    import osmium
+
+    factory = osmium.geom.WKBFactory()
+    features: list[OsmFeature] = []
+    processor = (
+        osmium.FileProcessor(str(path))
+        .with_locations()
+        .with_areas()
+        .with_filter(osmium.filter.KeyFilter(*_KEYS))
+    )
+    try:
+        for obj in processor:
+            tags = {tag.k: tag.v for tag in obj.tags}
+            geometry = _osmium_geometry(obj, tags, factory)
+            if geometry is not None:
+                features.append(OsmFeature(_osmium_id(obj), tags, geometry))
+    except (RuntimeError, ValueError, OSError) as exc:
+        raise SiteMapError(
+            f"cannot read the OpenStreetMap extract (corrupt or truncated?): {exc}", source=path
+        ) from exc
+    if not features:
+        raise SiteMapError(
+            "the extract holds no OpenStreetMap features (empty, or not OSM data)", source=path
+        )
+    return features
+
+
+def _osmium_id(obj: Any) -> str:
+    if obj.is_area():
+        return f"{'way' if obj.from_way() else 'relation'}/{obj.orig_id()}"
+    return f"{'node' if obj.is_node() else 'way' if obj.is_way() else 'relation'}/{obj.id}"
+
+
+def _osmium_geometry(obj: Any, tags: dict[str, str], factory: Any) -> BaseGeometry | None:
+    import osmium
+
+    try:
+        if obj.is_node():
+            return wkb.loads(factory.create_point(obj), hex=True)
+        if obj.is_way():
+            # A closed way that is an area comes again as an area; its line is kept for highways.
+            if obj.is_closed() and "highway" not in tags:
+                return None
+            return wkb.loads(factory.create_linestring(obj), hex=True)
+        if obj.is_area():
+            return wkb.loads(factory.create_multipolygon(obj), hex=True)
+    except (osmium.InvalidLocationError, RuntimeError, ShapelyError):
+        return None  # a way whose nodes lie outside the extract, or a broken multipolygon
+    return None
+
+
+def _read_geojson(path: Path) -> list[OsmFeature]:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SiteMapError(f"cannot read the extract: {exc}", source=path) from exc
+    except json.JSONDecodeError as exc:
+        raise SiteMapError(
+            f"not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}): corrupt or truncated?",
+            source=path,
+        ) from exc
+    if not isinstance(document, dict) or not isinstance(document.get("features"), list):
+        raise SiteMapError("not a GeoJSON FeatureCollection of OSM features", source=path)
+    features = []
+    for index, feature in enumerate(document["features"]):
+        props = feature.get("properties") if isinstance(feature, dict) else None
+        if not isinstance(props, dict):
+            raise SiteMapError(f"feature {index}: not a GeoJSON Feature", source=path)
+        osm_id = props.get("osm_id", props.get("@id", props.get("id", f"feature/{index}")))
+        try:
+            geometry = shape(feature["geometry"])
+        except (ShapelyError, KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+            raise SiteMapError(
+                f"feature {index} ({osm_id}): malformed geometry ({exc})", source=path
+            ) from exc
+        if geometry.geom_type == "MultiLineString":
+            parts = list(getattr(geometry, "geoms", []))
+            geometry = max(parts, key=lambda part: part.length) if parts else geometry
+        tags = {str(k): str(v) for k, v in props.items() if k not in ("osm_id", "@id", "id")}
+        features.append(OsmFeature(str(osm_id), tags, geometry))
+    if not features:
+        raise SiteMapError("the extract holds no features", source=path)
+    return features
