@@ -51,10 +51,12 @@ ATTRIBUTION: Final = (
 #: Walkways are kept this far outside the boundary (the streets on its edge), m; the profile
 #: allows 50 m.
 EDGE_M: Final = 25.0
+# The walk region never reaches farther out than this (the profile allows 50 m; rounding), m.
+_REGION_MAX_M: Final = 49.0
 #: Loose walkway ends this close to another walkway are joined, m (OSM ways that stop short).
 JOIN_M: Final = 3.0
 #: A gateway this far from the walk network gets a straight link to it (a station forecourt), m.
-LINK_MAX_M: Final = 60.0
+LINK_MAX_M: Final = 80.0
 # An entrance attaches within ENTRANCE_SNAP_M; keep this margin for rounding, m.
 _SNAP_MARGIN_M: Final = 1.0
 #: Coordinates are written to this many decimals (0.1 m).
@@ -124,13 +126,14 @@ def import_site(
             )
     boundary_ll, boundary_name = read_boundary(boundary_path)
     features = read_extract(osm_path)
-    near = _near(features, boundary_ll)
-    if not any(f.geometry.intersects(boundary_ll) for f in near):
+    covered = shapely.box(*shapely.total_bounds([f.geometry for f in features]))
+    if not boundary_ll.intersects(covered):
         raise SiteMapError(
             f"the boundary {boundary_path} does not overlap the extract's data (extract bounds "
             f"{_bounds(features)}); allowed: a boundary inside the area the extract covers",
             source=osm_path,
         )
+    near = _near(features, boundary_ll)
     centre = boundary_ll.centroid
     chosen = choose_crs(centre.x, centre.y, crs)
     project = projector(chosen)
@@ -142,7 +145,13 @@ def import_site(
     projected = [OsmFeature(f.osm_id, f.tags, project(f.geometry)) for f in near]
     extra = read_overlay(overlay, crs_urn(chosen)) if overlay is not None else Overlay(Path())
 
-    region = boundary.buffer(EDGE_M)
+    transit = transit_gateways(projected, boundary)
+    kept = [(p, point) for p, point, _ in extra.entrances]
+    anchors = [s.point for s in transit] + [point for _, point in kept]
+    # The walkways on the boundary's edge, and those around a gateway just outside it (a
+    # station's forecourt), never more than the profile's 50 m out.
+    region = shapely.union_all([boundary.buffer(EDGE_M), *[a.buffer(EDGE_M) for a in anchors]])
+    region = region.intersection(boundary.buffer(_REGION_MAX_M))
     walkways = walkways_in(projected, region)
     walkways += [
         Walkway(line, "overlay", props.name, props.highway or "footway", props.width_m)
@@ -155,9 +164,6 @@ def import_site(
             source=boundary_path,
         )
     buildings = buildings_in(projected, boundary)
-    transit = transit_gateways(projected, boundary)
-    kept = [(p, point) for p, point, _ in extra.entrances]
-    anchors = [s.point for s in transit] + [point for _, point in kept]
     network = network_edges(walkways, anchors, join_m=JOIN_M)
     walk_lines = shapely.union_all([w.line for w in network])
     shapely.prepare(walk_lines)
@@ -175,7 +181,7 @@ def import_site(
     osm_cameras = surveillance_cameras(projected, boundary, building_polygons, walk_lines)
     cameras = extra.cameras if extra.cameras else osm_cameras
     properties = {
-        "name": boundary_name,
+        "name": extra.name or boundary_name,
         "attribution": ATTRIBUTION,
         "source": (
             f"OpenStreetMap extract {osm_path.name} and boundary {boundary_path.name}, projected "

@@ -13,7 +13,8 @@ holding features of the site-map profile, validated by the same models:
   the network with the rest;
 - ``open_space`` features: squares OpenStreetMap has no area for.
 
-Its top-level ``properties.assumptions`` (an object of notes) is carried into the map's own.
+Its top-level ``properties.assumptions`` (an object of notes) is carried into the map's own, and
+its ``properties.name`` names the site.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ class Overlay:
     walkways: list[tuple[WalkwayProperties, Any]] = field(default_factory=list)
     open_spaces: list[tuple[OpenSpaceProperties, Any, dict[str, Any]]] = field(default_factory=list)
     assumptions: dict[str, Any] = field(default_factory=dict)
+    #: The site's name, when the overlay gives one (``properties.name``).
+    name: str = ""
 
 
 def read_overlay(path: Path, crs_urn: str) -> Overlay:
@@ -80,4 +83,5 @@ def read_overlay(path: Path, crs_urn: str) -> Overlay:
         walkways=[(props, line) for _, props, line in found.walkways],
         open_spaces=[(props, polygon, raw[index]) for index, props, polygon in found.open_spaces],
         assumptions=dict(assumptions),
+        name=str(top.get("name", "")),
     )

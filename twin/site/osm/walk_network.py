@@ -1,7 +1,8 @@
 """The walk network from OpenStreetMap: the ways people on foot may use, noded into one network.
 
-Walkable: footways (pavements, crossings, ``footway=sidewalk``), pedestrian streets and the edges of
-pedestrian areas, paths, steps, living streets, cycleways and bridleways that allow walking,
+Walkable: footways (pavements, crossings, ``footway=sidewalk``), pedestrian streets, pedestrian
+areas (walked along the ways mapped across them; an area no mapped way crosses, such as a square
+drawn only as an area, along its edge), paths, steps, living streets, cycleways and bridleways that allow walking,
 tracks, and the pavements of ordinary streets (service, residential, unclassified, tertiary,
 secondary and primary roads, and trunk roads that map a ``sidewalk``); not motorways, not ways
 marked ``foot=no`` or private without foot access, not indoor corridors. **Tunnels and underground
@@ -59,6 +60,10 @@ DEFAULT_WIDTH_M: Final[Mapping[str, float]] = {
 _NEEDS_SIDEWALK: Final = ("trunk", "trunk_link")
 _NO_SIDEWALK: Final = ("no", "none", "separate")
 _FOOT_ALLOWED: Final = ("yes", "designated", "permissive", "destination")
+# A pedestrian area crossed by a mapped way for at least _CROSSED_M inside this inset is walked
+# along that way; one crossed by none, along its edge, m.
+_AREA_INSET_M: Final = 1.0
+_CROSSED_M: Final = 5.0
 # Shorter pieces than this are dropped after clipping, m.
 _MIN_PIECE_M: Final = 0.5
 
@@ -128,20 +133,30 @@ def _number(text: str) -> float | None:
 
 
 def walkways_in(features: Sequence[OsmFeature], region: Polygon) -> list[Walkway]:
-    """Every walkable way clipped to ``region``, and the outlines of pedestrian areas in it."""
-    found = []
+    """Every walkable way clipped to ``region``, and the edges of pedestrian areas that no
+    mapped way crosses (see module doc)."""
+    found: list[Walkway] = []
+    areas: list[tuple[OsmFeature, dict[str, str]]] = []
     for feature in features:
         tags, geometry = feature.tags, feature.geometry
         if isinstance(geometry, Polygon | MultiPolygon):
             if tags.get("highway") == "pedestrian" or tags.get("area:highway") == "pedestrian":
                 walkway_tags = {**tags, "highway": "pedestrian", "area": "no"}
-                if not is_walkable(walkway_tags):
-                    continue
-                rings = shapely.get_exterior_ring(shapely.get_parts(geometry))
-                found += _clipped(feature, rings, region, walkway_tags)
+                if is_walkable(walkway_tags):
+                    areas.append((feature, walkway_tags))
             continue
         if isinstance(geometry, LineString) and is_walkable(tags):
             found += _clipped(feature, [geometry], region, tags)
+    if not areas:
+        return found
+    lines = shapely.STRtree([walkway.line for walkway in found])
+    for feature, walkway_tags in areas:
+        interior = feature.geometry.buffer(-_AREA_INSET_M)
+        crossing = lines.query(interior, predicate="intersects")
+        if any(found[int(i)].line.intersection(interior).length >= _CROSSED_M for i in crossing):
+            continue  # walked along the ways mapped across it
+        rings = shapely.get_exterior_ring(shapely.get_parts(feature.geometry))
+        found += _clipped(feature, list(rings), region, walkway_tags)
     return found
 
 
