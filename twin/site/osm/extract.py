@@ -150,11 +150,10 @@ def _read_geojson(path: Path) -> list[OsmFeature]:
             raise SiteMapError(
                 f"feature {index} ({osm_id}): malformed geometry ({exc})", source=path
             ) from exc
-        if geometry.geom_type == "MultiLineString":
-            parts = list(getattr(geometry, "geoms", []))
-            geometry = max(parts, key=lambda part: part.length) if parts else geometry
         tags = {str(k): str(v) for k, v in props.items() if k not in ("osm_id", "@id", "id")}
-        features.append(OsmFeature(str(osm_id), tags, geometry))
+        # A multi-part line (a relation of ways) is read as its lines, each with the tags.
+        parts = geometry.geoms if geometry.geom_type == "MultiLineString" else [geometry]
+        features += [OsmFeature(str(osm_id), tags, part) for part in parts]
     if not features:
         raise SiteMapError("the extract holds no features", source=path)
     return features
