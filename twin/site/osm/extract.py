@@ -5,16 +5,19 @@
 areas; GeoJSON (``.geojson``/``.json``, as exported by osmium-tool or Overpass, each feature with an
 ``osm_id`` or ``@id`` such as ``way/123``) is read with the standard JSON parser and shapely. A
 corrupt or truncated extract is refused with one :class:`~twin.errors.SiteMapError` line naming
-the file.
+the file. Only the features near the site (a window in degrees) are built into geometries, so a
+city's or a county's extract serves as well as one cut to the site.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+import shapely
 from shapely import wkb
 from shapely.errors import ShapelyError
 from shapely.geometry import shape
@@ -22,7 +25,7 @@ from shapely.geometry.base import BaseGeometry
 
 from twin.errors import SiteMapError
 
-__all__ = ["EXTRACT_SUFFIXES", "OsmFeature", "read_extract"]
+__all__ = ["EXTRACT_SUFFIXES", "Extract", "OsmFeature", "Window", "read_extract"]
 
 #: File endings read as OSM data by pyosmium, and as GeoJSON.
 _OSMIUM_SUFFIXES: Final = (".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz", ".xml")
@@ -59,26 +62,52 @@ class OsmFeature:
     geometry: BaseGeometry
 
 
-def read_extract(path: Path) -> list[OsmFeature]:
-    """Every tagged feature of interest in the extract at ``path`` (WGS84)."""
+@dataclass(frozen=True)
+class Extract:
+    """The features of an extract near the site, and the extent the whole extract covers
+    (longitude and latitude bounds of its tagged features, degrees)."""
+
+    features: list[OsmFeature]
+    bounds: tuple[float, float, float, float]
+
+
+Window = tuple[float, float, float, float]
+"""(west, south, east, north), degrees: only features touching it are kept."""
+
+
+def read_extract(path: Path, window: Window | None = None) -> Extract:
+    """Every tagged feature of interest in the extract at ``path`` (WGS84) touching ``window``
+    (all of them when it is None), and the extract's extent."""
     name = path.name.lower()
     if not path.is_file():
         raise SiteMapError("OpenStreetMap extract not found", source=path)
     if name.endswith(_GEOJSON_SUFFIXES):
-        return _read_geojson(path)
+        features = _read_geojson(path)
+        west, south, east, north = shapely.total_bounds([f.geometry for f in features])
+        if window is not None:
+            box = shapely.box(*window)
+            features = [f for f in features if f.geometry.intersects(box)]
+        return Extract(features, (float(west), float(south), float(east), float(north)))
     if name.endswith(_OSMIUM_SUFFIXES):
-        return _read_osmium(path)
+        return _read_osmium(path, window)
     raise SiteMapError(
         f"unknown extract format; allowed: a file ending {', '.join(EXTRACT_SUFFIXES)}",
         source=path,
     )
 
 
-def _read_osmium(path: Path) -> list[OsmFeature]:
+def _read_osmium(path: Path, window: Window | None) -> Extract:
     import osmium
 
     factory = osmium.geom.WKBFactory()
     features: list[OsmFeature] = []
+    # The extent of the tagged nodes seen, degrees: west, south, east, north.
+    extent = [math.inf, math.inf, -math.inf, -math.inf]
+    west, south, east, north = window if window is not None else (-180.0, -90.0, 180.0, 90.0)
+
+    def inside(location: Any) -> bool:
+        return bool(west <= location.lon <= east and south <= location.lat <= north)
+
     processor = (
         osmium.FileProcessor(str(path))
         .with_locations()
@@ -86,20 +115,42 @@ def _read_osmium(path: Path) -> list[OsmFeature]:
         .with_filter(osmium.filter.KeyFilter(*_KEYS))
     )
     try:
-        for obj in processor:
+        for item in processor:
+            obj: Any = item  # a node, way or area (FileProcessor also types changesets)
+            if obj.is_node():
+                location = obj.location
+                extent[:] = [
+                    min(extent[0], location.lon),
+                    min(extent[1], location.lat),
+                    max(extent[2], location.lon),
+                    max(extent[3], location.lat),
+                ]
+                if not inside(location):
+                    continue
+            elif obj.is_way() and not any(
+                node.location.valid() and inside(node.location) for node in obj.nodes
+            ):
+                continue
             tags = {tag.k: tag.v for tag in obj.tags}
             geometry = _osmium_geometry(obj, tags, factory)
-            if geometry is not None:
-                features.append(OsmFeature(_osmium_id(obj), tags, geometry))
+            if geometry is None:
+                continue
+            if (
+                obj.is_area()
+                and window is not None
+                and not geometry.intersects(shapely.box(*window))
+            ):
+                continue
+            features.append(OsmFeature(_osmium_id(obj), tags, geometry))
     except (RuntimeError, ValueError, OSError) as exc:
         raise SiteMapError(
             f"cannot read the OpenStreetMap extract (corrupt or truncated?): {exc}", source=path
         ) from exc
-    if not features:
+    if not math.isfinite(extent[0]):
         raise SiteMapError(
             "the extract holds no OpenStreetMap features (empty, or not OSM data)", source=path
         )
-    return features
+    return Extract(features, (extent[0], extent[1], extent[2], extent[3]))
 
 
 def _osmium_id(obj: Any) -> str:

@@ -125,15 +125,18 @@ def import_site(
                 source=target,
             )
     boundary_ll, boundary_name = read_boundary(boundary_path)
-    features = read_extract(osm_path)
-    covered = shapely.box(*shapely.total_bounds([f.geometry for f in features]))
-    if not boundary_ll.intersects(covered):
+    x0, y0, x1, y1 = boundary_ll.bounds
+    window = (x0 - _MARGIN_DEG, y0 - _MARGIN_DEG, x1 + _MARGIN_DEG, y1 + _MARGIN_DEG)
+    extract = read_extract(osm_path, window)
+    if not boundary_ll.intersects(shapely.box(*extract.bounds)):
+        west, south, east, north = extract.bounds
         raise SiteMapError(
             f"the boundary {boundary_path} does not overlap the extract's data (extract bounds "
-            f"{_bounds(features)}); allowed: a boundary inside the area the extract covers",
+            f"{west:.4f},{south:.4f} to {east:.4f},{north:.4f}); allowed: a boundary inside the "
+            "area the extract covers",
             source=osm_path,
         )
-    near = _near(features, boundary_ll)
+    near = extract.features
     centre = boundary_ll.centroid
     chosen = choose_crs(centre.x, centre.y, crs)
     project = projector(chosen)
@@ -310,20 +313,6 @@ def read_boundary(path: Path) -> tuple[Polygon, str]:
             source=path,
         )
     return geometry, name
-
-
-def _near(features: Sequence[OsmFeature], boundary: Polygon) -> list[OsmFeature]:
-    """The features within about 300 m of the boundary's box (projecting the rest is wasted)."""
-    x0, y0, x1, y1 = boundary.bounds
-    box = shapely.box(x0 - _MARGIN_DEG, y0 - _MARGIN_DEG, x1 + _MARGIN_DEG, y1 + _MARGIN_DEG)
-    geometries = [f.geometry for f in features]
-    hits = shapely.STRtree(geometries).query(box, predicate="intersects")
-    return [features[int(i)] for i in sorted(hits)]
-
-
-def _bounds(features: Sequence[OsmFeature]) -> str:
-    x0, y0, x1, y1 = shapely.total_bounds([f.geometry for f in features])
-    return f"{x0:.4f},{y0:.4f} to {x1:.4f},{y1:.4f}"
 
 
 def _overlay_spot(props: Any, point: Point, raw: Mapping[str, Any]) -> EntranceSpot:
