@@ -3,7 +3,8 @@
 **Gateways** (where people enter and leave the site) are where the walk network crosses the
 boundary (one per crossing; crossings closer than :data:`MERGE_M` are one) and the transit stops
 near the site: railway and metro stations, their mapped entrances (``railway=subway_entrance``,
-``train_station_entrance``), tram and bus stops. A stop inside the boundary (or within 50 m of it)
+``train_station_entrance``), tram and bus stops (or their platforms; a railway platform counts
+through its station). A stop inside the boundary (or within 50 m of it)
 is a gateway where it stands; one outside, up to :data:`TRANSIT_REACH_M` away, is a gateway at the
 point of the boundary nearest it, where its passengers cross into the site. Weights are thousands
 of daily entries and exits (:data:`GATEWAY_WEIGHT`): an *assumption* wherever the map's overlay
@@ -206,6 +207,11 @@ def _transit_kind(tags: Mapping[str, str]) -> str | None:
         return "tram_stop"
     if tags.get("highway") == "bus_stop":
         return "bus_stop"
+    if tags.get("public_transport") == "platform":  # a stop mapped by its platform only
+        if tags.get("tram") == "yes":
+            return "tram_stop"
+        if tags.get("bus") == "yes":
+            return "bus_stop"
     return None
 
 

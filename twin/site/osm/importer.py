@@ -150,7 +150,8 @@ def import_site(
 
     transit = transit_gateways(projected, boundary)
     kept = [(p, point) for p, point, _ in extra.entrances]
-    anchors = [s.point for s in transit] + [point for _, point in kept]
+    replacing = extra.entrances_mode == "replace" and bool(extra.entrances)
+    anchors = [point for _, point in kept] + ([] if replacing else [s.point for s in transit])
     # The walkways on the boundary's edge, and those around a gateway just outside it (a
     # station's forecourt), never more than the profile's 50 m out.
     region = shapely.union_all([boundary.buffer(EDGE_M), *[a.buffer(EDGE_M) for a in anchors]])
@@ -171,7 +172,7 @@ def import_site(
     walk_lines = shapely.union_all([w.line for w in network])
     shapely.prepare(walk_lines)
 
-    if extra.entrances_mode == "replace" and extra.entrances:
+    if replacing:
         spots = [_overlay_spot(p, point, raw) for p, point, raw in extra.entrances]
     else:
         spots = crossing_gateways(network, boundary) + transit
