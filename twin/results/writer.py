@@ -22,7 +22,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from twin.errors import ResultsError
-from twin.results.schema import MANIFEST, SCHEMA_VERSION, STATUS_COMPLETE
+from twin.results.schema import (
+    MANIFEST,
+    SCHEMA_VERSION,
+    STATUS_COMPLETE,
+    column_problem,
+    table_file,
+)
 
 
 def write_json_atomic(path: Path, data: Mapping[str, Any]) -> None:
@@ -49,8 +55,11 @@ class ResultsWriter:
     partial: Path
 
     def write_table(self, name: str, table: pa.Table) -> None:
-        """Store one table as ``NAME.parquet``."""
-        pq.write_table(table, self.partial / f"{name}.parquet", compression="zstd")
+        """Store one table as ``NAME.parquet``; a table the schema names must have its columns."""
+        problem = column_problem(name, table.schema.names, exact=True)
+        if problem is not None:
+            raise ValueError(f"{problem} (twin/results/schema.py)")
+        pq.write_table(table, self.partial / table_file(name), compression="zstd")
 
     def write_file(self, name: str, data: bytes) -> None:
         """Store a file that is not a table (such as the oversight ledger) beside the tables."""
