@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from twin.errors import ResultsError
+from twin.results.manifest import manifest_document
 from twin.results.schema import (
     MANIFEST,
     SCHEMA_VERSION,
@@ -72,6 +73,7 @@ class ResultsWriter:
         for file in sorted(self.partial.glob("*.parquet")):
             tables[file.stem] = {"file": file.name, "rows": pq.ParquetFile(file).metadata.num_rows}
         manifest["tables"] = tables
+        manifest = manifest_document(manifest)  # refuses what the readers would refuse
         write_json_atomic(self.partial / MANIFEST, manifest)
         retired = None
         if self.final.exists():
