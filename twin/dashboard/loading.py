@@ -15,13 +15,11 @@ from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 import streamlit as st
 
 from twin.dashboard.loadtest_results import LoadTest, read_loadtest
 from twin.dashboard.sweep_results import Sweep, read_sweep
-from twin.errors import ResultsError, SiteMapError
+from twin.errors import SiteMapError
 from twin.results.reader import read_results
 from twin.results.schema import MANIFEST
 
@@ -57,37 +55,21 @@ def _stamp(path: Path) -> int:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _manifest(path: str, stamp: int) -> dict[str, Any]:
-    return read_results(path).manifest
+def _manifest(path: str, root: str | None, stamp: int) -> dict[str, Any]:
+    return read_results(path, root=root).manifest
 
 
-def manifest(run: Path) -> dict[str, Any]:
-    """A run's manifest, refusing a missing, incomplete or other-schema directory."""
-    return _manifest(str(run), _stamp(run / MANIFEST))
+def manifest(run: Path, *, root: Path | None = None) -> dict[str, Any]:
+    """A run's manifest through the strict reader, refusing a bad directory with one line.
+
+    ``root``: the results folder the run must lie in (a symlink out of it is refused).
+    """
+    return _manifest(str(run), str(root) if root is not None else None, _stamp(run / MANIFEST))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _table(path: str, name: str, columns: tuple[str, ...], stamp: int) -> pd.DataFrame:
-    results = read_results(path)
-    entry = results.manifest.get("tables", {}).get(name)
-    if entry is None:
-        raise ResultsError(f"no table {name!r} in this run", source=path)
-    file = Path(path) / entry["file"]
-    try:
-        schema = pq.read_schema(file)
-        missing = [c for c in columns if c not in schema.names]
-        if missing:
-            raise ResultsError(
-                f"table {name!r} lacks column(s) {', '.join(missing)}: written by another version "
-                "of the twin? Re-run the scenario",
-                source=path,
-            )
-        table = pq.read_table(file, columns=list(columns) if columns else None)
-    except (OSError, pa.ArrowException) as exc:
-        raise ResultsError(
-            f"table {name!r} ({entry['file']}) is unreadable: {exc}", source=path
-        ) from exc
-    frame: pd.DataFrame = table.to_pandas()
+    frame: pd.DataFrame = read_results(path).table(name, columns).to_pandas()
     return frame
 
 
@@ -96,11 +78,15 @@ def table(run: Path, name: str, columns: tuple[str, ...] = ()) -> pd.DataFrame:
     return _table(str(run), name, tuple(columns), _stamp(run / MANIFEST))
 
 
-def site_map_path(run_manifest: dict[str, Any]) -> Path | None:
-    """The site map the run used (absolute, from the resolved scenario), if recorded."""
-    resolved = run_manifest.get("scenario", {}).get("resolved", {})
-    map_path = resolved.get("site", {}).get("map") if isinstance(resolved, dict) else None
-    return Path(map_path) if isinstance(map_path, str) else None
+def site_map_path(run: Path) -> Path:
+    """The run's own copy of its site map (never a path outside the run)."""
+    path = read_results(run).site_map()
+    if path is None:
+        raise SiteMapError(
+            "the run keeps no copy of its site map (written by an older twin): re-run the scenario",
+            source=run,
+        )
+    return path
 
 
 @st.cache_resource(show_spinner="Reading the site map…", max_entries=8)

@@ -17,6 +17,8 @@ SCHEMA_VERSION: Final = 1
 MANIFEST: Final = "manifest.json"
 #: The manifest's ``status`` once every table is written.
 STATUS_COMPLETE: Final = "complete"
+#: The copy of the site map a run keeps, so that readers never open a file outside the run.
+SITE_MAP_FILE: Final = "site_map.geojson"
 #: Suffix of every table's file.
 TABLE_SUFFIX: Final = ".parquet"
 
