@@ -17,11 +17,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from twin.dashboard.loadtest_results import LoadTest, read_loadtest
-from twin.dashboard.sweep_results import Sweep, read_sweep
 from twin.errors import SiteMapError
+from twin.loadtest.reader import SUMMARY, LoadTest, read_loadtest
 from twin.results.reader import read_results
 from twin.results.schema import MANIFEST
+from twin.sweeps.reader import SweepResults, read_sweep
+from twin.sweeps.tables import SWEEP_TABLE
 
 if TYPE_CHECKING:  # the site's geometry stack loads only on the pages that draw it
     from twin.figures.site_map import FlowGrid
@@ -130,20 +131,21 @@ def threshold_curve(run: Path, low: float, high: float, points: int = 121) -> pd
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _loadtest(path: str, stamp: int) -> LoadTest:
-    return read_loadtest(path)
+def _loadtest(path: str, root: str | None, stamp: int) -> LoadTest:
+    return read_loadtest(path, root=root)
 
 
-def loadtest(path: Path) -> LoadTest:
-    """A load-test directory (cached per version of its summary)."""
-    return _loadtest(str(path), _stamp(path / "summary.json"))
+def loadtest(path: Path, *, root: Path | None = None) -> LoadTest:
+    """A load-test directory through the strict reader (cached per version of its summary)."""
+    return _loadtest(str(path), str(root) if root else None, _stamp(path / SUMMARY))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _sweep(path: str, summary_stamp: int, table_stamp: int) -> Sweep:
-    return read_sweep(path)
+def _sweep(path: str, root: str | None, summary_stamp: int, table_stamp: int) -> SweepResults:
+    return read_sweep(path, root=root)
 
 
-def sweep(path: Path) -> Sweep:
-    """A sweep directory (cached per version of its files)."""
-    return _sweep(str(path), _stamp(path / "summary.json"), _stamp(path / "sweep.parquet"))
+def sweep(path: Path, *, root: Path | None = None) -> SweepResults:
+    """A sweep directory through the strict reader (cached per version of its files)."""
+    stamps = _stamp(path / SUMMARY), _stamp(path / SWEEP_TABLE)
+    return _sweep(str(path), str(root) if root else None, *stamps)
