@@ -20,7 +20,13 @@ import pydantic_core
 
 from twin.errors import ResultsError
 from twin.results.manifest import MAX_MANIFEST_BYTES, Manifest, parse_manifest
-from twin.results.schema import MANIFEST, SCHEMA_VERSION, STATUS_COMPLETE, column_problem
+from twin.results.schema import (
+    MANIFEST,
+    SCHEMA_VERSION,
+    STATUS_COMPLETE,
+    column_kind_problem,
+    column_problem,
+)
 
 
 def inside(root: Path, relative: str | Path, *, source: str | Path, what: str) -> Path:
@@ -65,8 +71,9 @@ class Results:
             raise ResultsError(f"no table {name!r} in this run", source=self.path)
         path = self.file(entry.file, f"table {name!r}")
         try:
-            names = pq.read_schema(path).names
-            problem = column_problem(name, names)
+            schema = pq.read_schema(path)
+            names = schema.names
+            problem = column_problem(name, names) or column_kind_problem(name, schema)
             missing = [c for c in columns if c not in names]
             if problem is None and missing:
                 problem = f"table {name!r} lacks column(s) {', '.join(missing)}"
@@ -96,8 +103,8 @@ class Results:
         return self.file(self.typed.response.ledger.file, "response.ledger.file")
 
 
-def _run_folder(path: Path, root: Path | None) -> Path:
-    """The run's folder resolved, and inside ``root`` when one is given."""
+def resolve_folder(path: Path, root: Path | None, *, what: str) -> Path:
+    """A results folder resolved (symlinks followed), inside ``root`` when given, and present."""
     try:
         folder = path.resolve()
     except (OSError, RuntimeError) as exc:  # a symlink loop
@@ -107,7 +114,7 @@ def _run_folder(path: Path, root: Path | None) -> Path:
             f"leads outside the results folder {root} (a symlink?); refused", source=path
         )
     if not folder.is_dir():
-        raise ResultsError("no results directory here", source=path)
+        raise ResultsError(f"no {what} directory here", source=path)
     return folder
 
 
@@ -117,7 +124,7 @@ def read_results(path: str | Path, *, root: str | Path | None = None) -> Results
     ``root``: the results folder the run must lie in (after following symlinks).
     """
     given = Path(path)
-    folder = _run_folder(given, Path(root) if root is not None else None)
+    folder = resolve_folder(given, Path(root) if root is not None else None, what="results")
     manifest_path = inside(folder, MANIFEST, source=given, what=MANIFEST)
     if not manifest_path.is_file():
         raise ResultsError(
@@ -135,9 +142,13 @@ def read_results(path: str | Path, *, root: str | Path | None = None) -> Results
         typed = parse_manifest(data)
     except ValueError as exc:
         raise ResultsError(f"{MANIFEST}: {exc}", source=given) from exc
-    results = Results(path=folder, typed=typed, manifest=typed.model_dump(mode="json"))
+    results = Results(
+        path=folder, typed=typed, manifest=typed.model_dump(mode="json", exclude_unset=True)
+    )
     for name, entry in typed.tables.items():
         results.file(entry.file, f"table {name!r}")
+    results.site_map()  # each file the manifest names: present, and inside the run
+    results.ledger()
     return results
 
 

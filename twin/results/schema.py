@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Final
 
+import pyarrow as pa
+
 #: Version of the results format; readers refuse any other.
 SCHEMA_VERSION: Final = 1
 #: The manifest's file name, in the root of every results directory.
@@ -188,8 +190,51 @@ COLUMNS: Final[dict[str, tuple[str, ...]]] = {
     FUNNEL: FUNNEL_COLUMNS,
     DAYS: DAYS_COLUMNS,
 }
+#: Columns of text (plain or dictionary-encoded) and of lists; every other column holds numbers
+#: (integers, floats, or true/false).
+TEXT_COLUMNS: Final = frozenset(
+    {CAMERA_ID_COL, DESTINATION_COL, GROUP_COL, KIND_COL, ORIGIN_COL, OUTCOME_COL, LOST_REASON_COL,
+     NAME_COL, POST_COL, TAGS_COL, TARGET_CAMERA_ID_COL}
+)  # fmt: skip
+LIST_COLUMNS: Final = frozenset({SEARCH_IDS_COL, CAMERAS_COL})
 #: Tables whose columns may go on past the listed ones.
 OPEN_TABLES: Final = frozenset({DAYS})
+
+
+def _kind(data_type: pa.DataType) -> str:
+    if pa.types.is_dictionary(data_type):
+        return _kind(data_type.value_type)
+    if pa.types.is_string(data_type) or pa.types.is_large_string(data_type):
+        return "text"
+    if pa.types.is_list(data_type) or pa.types.is_large_list(data_type):
+        return "list"
+    if pa.types.is_integer(data_type) or pa.types.is_floating(data_type):
+        return "number"
+    if pa.types.is_boolean(data_type):
+        return "number"
+    if pa.types.is_null(data_type):
+        return "null"
+    return str(data_type)
+
+
+def column_kind_problem(name: str, schema: pa.Schema) -> str | None:
+    """A column of the table ``name`` holding the wrong kind of value (words for a count), or None."""
+    if name not in COLUMNS:
+        return None
+    for field in schema:
+        if field.name not in COLUMNS[name] and name not in OPEN_TABLES:
+            continue
+        want = (
+            "text"
+            if field.name in TEXT_COLUMNS
+            else "list"
+            if field.name in LIST_COLUMNS and name == INCIDENTS
+            else "number"
+        )
+        have = _kind(field.type)
+        if have not in (want, "null"):
+            return f"table {name!r}: column {field.name} holds {field.type}, not {want}"
+    return None
 
 
 def table_file(name: str) -> str:

@@ -27,6 +27,7 @@ from twin.results.schema import (
     MANIFEST,
     SCHEMA_VERSION,
     STATUS_COMPLETE,
+    column_kind_problem,
     column_problem,
     table_file,
 )
@@ -57,7 +58,9 @@ class ResultsWriter:
 
     def write_table(self, name: str, table: pa.Table) -> None:
         """Store one table as ``NAME.parquet``; a table the schema names must have its columns."""
-        problem = column_problem(name, table.schema.names, exact=True)
+        problem = column_problem(name, table.schema.names, exact=True) or column_kind_problem(
+            name, table.schema
+        )
         if problem is not None:
             raise ValueError(f"{problem} (twin/results/schema.py)")
         pq.write_table(table, self.partial / table_file(name), compression="zstd")
