@@ -113,22 +113,52 @@ def _page_text(app: AppTest) -> str:
     return "\n".join(parts)
 
 
-def _write_loadtest(folder: Path, **extra: object) -> Path:
-    """A small load-test directory as `twin loadtest` is to write it (docs/dashboard.md)."""
+def loadtest_step(rate: float, **changes: object) -> dict[str, object]:
+    """One rate step as `twin loadtest` writes it (twin/loadtest/recorder.py, StepStats)."""
+    achieved = float(min(rate, 800))
+    step: dict[str, object] = {
+        "kind": "rate", "offered_rate": float(rate), "sent_rate": float(rate),
+        "achieved_rate": achieved, "offered_probe_rate": float(rate),
+        "achieved_probe_rate": achieved, "requests": int(rate * 10), "probes": int(rate * 10),
+        "answered": int(achieved * 10), "errors": 0, "rejected": 0 if rate <= 800 else 40,
+        "timeouts": 0, "connection_errors": 0, "not_sent": 0, "mated_checked": 10,
+        "wrong_answers": 0, "missing_answers": 0, "p50_ms": 5 + rate / 200, "p90_ms": 8.0,
+        "p99_ms": 9 + (rate / 120) ** 2, "p999_ms": 12.0, "max_ms": 20.0, "mean_ms": 6.0,
+        "sender_lag_p50_ms": 0.1, "sender_lag_p99_ms": 0.5, "sender_lag_max_ms": 1.0,
+        "valid": True, "complete": True, "duration_s": 10.0, "backlogged": 0,
+        "max_in_flight": 4,
+    }  # fmt: skip
+    step.update(changes)
+    return step
+
+
+def loadtest_summary(**changes: object) -> dict[str, object]:
+    """A load test's summary.json as `twin loadtest` writes it (docs/loadtest.md)."""
+    summary: dict[str, object] = {
+        "kind": "loadtest", "scenario": "Small plaza", "seed": 1, "target": "inprocess",
+        "backend": "flat", "gallery_size": 1000, "slo_ms": 100.0, "knee_rate": 400.0,
+        "knee_sender_lag_p99_ms": 0.5, "knee_limited_by_sender": False,
+        "sender_lag_limit_ms": 1.0, "valid": True, "interrupted": False, "stopped_reason": None,
+        "steps": [loadtest_step(rate) for rate in (100, 200, 400, 800, 1600)],
+        "skipped_rates": [], "replay": None, "step_s": 10.0,
+        "rates_asked": [100.0, 200.0, 400.0, 800.0, 1600.0], "mated_share": 0.1,
+        "scenario_sha256": "0" * 64,
+        "sender": {"scheduling": "fifo", "cpu": None, "max_connections": 64,
+                   "request_timeout_s": 5.0},
+        "started_utc": "2026-01-01T00:00:00+00:00", "wall_seconds": 60.0,
+        "load_seconds": 50.0, "environment": {"twin_version": "0"},
+        "tables": {"requests": "requests.parquet", "seconds": "seconds.parquet"},
+        "plot": "latency_vs_throughput.html",
+    }  # fmt: skip
+    summary.update(changes)
+    return summary
+
+
+def _write_loadtest(folder: Path, **changes: object) -> Path:
+    """A small load-test directory as `twin loadtest` writes it (its summary.json)."""
     folder.mkdir(parents=True, exist_ok=True)
-    steps = [
-        {
-            "offered_rate": rate,
-            "achieved_rate": min(rate, 800),
-            "p50_ms": 5 + rate / 200,
-            "p99_ms": 9 + (rate / 120) ** 2,
-            "errors": 0,
-            "rejected": 0 if rate <= 800 else 40,
-        }
-        for rate in (100, 200, 400, 800, 1600)
-    ]
-    summary = {"steps": steps, "knee_rate": 400, "slo_ms": 100, **extra}
-    (folder / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    text = json.dumps(loadtest_summary(**changes))
+    (folder / "summary.json").write_text(text, encoding="utf-8")
     return folder
 
 
@@ -157,36 +187,48 @@ def sweep_rows() -> list[dict[str, object]]:
     return rows
 
 
-def _write_sweep(folder: Path, *, summary: bool = True) -> Path:
-    """A small sweep directory: sweep.parquet, and summary.json (means, 95% CIs) unless told not."""
+def _write_sweep(folder: Path) -> Path:
+    """A small sweep directory as `twin sweep` writes it: sweep.parquet and summary.json."""
     import pandas as pd
-    from scipy import stats
+
+    from twin.sweeps.stats import mean_ci
 
     folder.mkdir(parents=True, exist_ok=True)
     table = pd.DataFrame(sweep_rows())
+    keys = ["watchlist.size", "matcher.threshold_cosine"]
+    table["point"] = [
+        f"p{size}-{t}" for size, t in zip(table[keys[0]], table[keys[1]], strict=True)
+    ]
+    table["status"] = "complete"
+    table["error"] = None
+    table["path"] = [
+        f"points/{p}/rep{r}" for p, r in zip(table["point"], table["replication"], strict=True)
+    ]
     table.to_parquet(folder / "sweep.parquet")
-    if summary:
-        points = []
-        for (size, threshold), part in table.groupby(
-            ["watchlist.size", "matcher.threshold_cosine"]
-        ):
-            metrics = {}
-            for metric in ("outcomes.fpir", "latency_ms.p99", "counts.alerts"):
-                values = part[metric]
-                half = stats.t.ppf(0.975, len(values) - 1) * values.std() / len(values) ** 0.5
-                metrics[metric] = {
-                    "mean": values.mean(),
-                    "ci_low": values.mean() - half,
-                    "ci_high": values.mean() + half,
-                }
-            points.append(
-                {
-                    "params": {"watchlist.size": int(size), "matcher.threshold_cosine": threshold},
-                    "replications": len(part),
-                    "metrics": metrics,
-                }
-            )
-        (folder / "summary.json").write_text(json.dumps({"points": points}), encoding="utf-8")
+    points = []
+    for (size, threshold), part in table.groupby(keys):
+        metrics = {
+            metric: mean_ci(part[metric].tolist()).as_dict()
+            for metric in ("outcomes.fpir", "latency_ms.p99", "counts.alerts")
+        }
+        points.append(
+            {
+                "point": str(part["point"].iloc[0]),
+                "params": {keys[0]: int(size), keys[1]: float(threshold)},
+                "replications": len(part),
+                "failed": 0,
+                "metrics": metrics,
+            }
+        )
+    summary = {
+        "schema_version": 1, "status": "complete", "scenario": "small_plaza.toml",
+        "scenario_name": "Small plaza", "base_seed": 1000, "replications": SWEEP_REPLICATIONS,
+        "vary": {keys[0]: list(SWEEP_SIZES), keys[1]: [0.24, 0.3]}, "fixed": [],
+        "confidence": 0.95, "runs_total": len(table), "runs_complete": len(table),
+        "runs_failed": 0, "runs_pending": 0, "updated_utc": "2026-01-01T00:00:00+00:00",
+        "points": points, "failed": [], "failures": [],
+    }  # fmt: skip
+    (folder / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
     return folder
 
 
@@ -202,6 +244,8 @@ class DashboardKit:
     write_loadtest = staticmethod(_write_loadtest)
     write_sweep = staticmethod(_write_sweep)
     sweep_rows = staticmethod(sweep_rows)
+    loadtest_summary = staticmethod(loadtest_summary)
+    loadtest_step = staticmethod(loadtest_step)
 
 
 @pytest.fixture(scope="session")

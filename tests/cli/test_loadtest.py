@@ -19,7 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from twin.cli.loadtest import app
-from twin.dashboard.loadtest_results import read_loadtest
+from twin.loadtest.reader import read_loadtest
 from twin.matcher import Matcher
 from twin.matcher.server import BackgroundServer
 from twin.matcher.service import ServiceConfig

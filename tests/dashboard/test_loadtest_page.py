@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from twin.cli.loadtest import app as loadtest_app
 from twin.dashboard.loading import RUNS_ENV
-from twin.dashboard.loadtest_results import read_loadtest
+from twin.loadtest.reader import read_loadtest
 
 if TYPE_CHECKING:
     from tests.dashboard_fixtures import DashboardKit

@@ -184,7 +184,7 @@ def test_sweeps_page_draws_the_chosen_metric(
     [
         ("unfinished", "the run is not complete (status: 'running')"),
         ("older-schema", "results schema version 0"),
-        ("missing-table", "table 'decisions' (decisions.parquet) is missing"),
+        ("missing-table", "table 'decisions': decisions.parquet is missing"),
         ("lacking-column", "lacks column(s) recognition"),
     ],
 )

@@ -13,12 +13,12 @@ import pytest
 import shapely
 
 from twin.analysis import run_frames
-from twin.dashboard.loadtest_results import read_loadtest
-from twin.dashboard.sweep_results import read_sweep
 from twin.figures import bench, charts, palette, site_map
+from twin.loadtest.reader import read_loadtest
 from twin.results.reader import read_results
 from twin.site.cameras import DORI_GRADES
 from twin.site.model import Site, load_site
+from twin.sweeps.reader import read_sweep
 
 if TYPE_CHECKING:
     from tests.dashboard_fixtures import DashboardKit, DashboardRuns

@@ -6,6 +6,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
+from tests.results_fixtures import manifest_sections
 from twin.errors import ResultsError
 from twin.results.reader import read_results
 from twin.results.schema import MANIFEST, SCHEMA_VERSION
@@ -15,7 +16,7 @@ from twin.results.writer import results_writer, write_json_atomic
 def _publish(out: Path, value: int) -> None:
     with results_writer(out) as writer:
         writer.write_table("numbers", pa.table({"n": [value]}))
-        writer.publish({"counts": {"n": value}})
+        writer.publish(manifest_sections(seed=value))
 
 
 def test_publish_writes_a_complete_directory(tmp_path: Path) -> None:

@@ -24,7 +24,8 @@ from tests.sweep_fixtures import PLAZA, ROOT, executing_tasks, plaza_plan, sweep
 from twin.cli.sweeps import EXIT_RUNS_FAILED, sweep_app
 from twin.matcher.blas import usable_cores
 from twin.sweeps.engine import run_sweep
-from twin.sweeps.tables import COMPLETE, SUMMARY, SWEEP_TABLE, RunRecord, read_sweep
+from twin.sweeps.reader import read_sweep
+from twin.sweeps.tables import COMPLETE, SUMMARY, SWEEP_TABLE, RunRecord
 
 pytestmark = pytest.mark.slow  # real clusters: a few seconds each
 

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.results_fixtures import manifest_sections
 from tests.sweep_fixtures import PLAZA, plaza_plan
 from twin.errors import TwinInputError
 from twin.scenario import parse_override
@@ -168,8 +169,12 @@ def test_an_out_path_that_is_a_file_is_refused(tmp_path: Path) -> None:
 
 def _write_manifest(run: PointRun, **changes: Any) -> None:
     run.out.mkdir(parents=True)
-    manifest = {"status": "complete", "seed": run.seed, "scenario": {"sha256": run.scenario_sha256}}
-    (run.out / "manifest.json").write_text(json.dumps({**manifest, **changes}), encoding="utf-8")
+    manifest = {**manifest_sections(seed=run.seed), "status": "complete", "schema_version": 1}
+    manifest["scenario"] = {**manifest["scenario"], "sha256": run.scenario_sha256}
+    manifest["tables"] = {}
+    for key, value in changes.items():
+        manifest[key] = {**manifest[key], **value} if isinstance(value, dict) else value
+    (run.out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
 
 
 @pytest.mark.parametrize(
@@ -179,6 +184,7 @@ def _write_manifest(run: PointRun, **changes: Any) -> None:
         ({"status": "running"}, False),
         ({"seed": 1}, False),
         ({"scenario": {"sha256": "another"}}, False),
+        ({"counts": {"captures": "many"}}, False),  # off the schema: run again
     ],
 )
 def test_a_run_is_finished_only_if_complete_with_its_own_scenario_and_seed(

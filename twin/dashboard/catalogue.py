@@ -3,7 +3,7 @@
 A results folder (``runs/`` by default) holds results directories side by side, possibly one level down
 (``runs/loadtests/peak``). The catalogue finds them by their files: a run has ``manifest.json`` or
 Parquet tables (an unfinished or broken run is listed too, so the page can say what is wrong with it);
-a sweep has ``sweep.parquet``; a load test has a ``summary.json`` with ``steps``. Hidden folders (a run
+a sweep has ``sweep.parquet``; a load test has a ``summary.json`` (and no sweep table). Hidden folders (a run
 being written, ``.NAME.partial-PID``) are skipped. Newest first, what-if runs last.
 """
 
@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from twin.dashboard.loadtest_results import is_loadtest_dir
-from twin.dashboard.sweep_results import is_sweep_dir
+from twin.loadtest.reader import is_loadtest_dir
 from twin.results.schema import MANIFEST
+from twin.sweeps.reader import is_sweep_dir
 
 #: How many folder levels below the results folder are searched.
 MAX_DEPTH: Final = 2

@@ -15,15 +15,14 @@ from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 import streamlit as st
 
-from twin.dashboard.loadtest_results import LoadTest, read_loadtest
-from twin.dashboard.sweep_results import Sweep, read_sweep
-from twin.errors import ResultsError, SiteMapError
+from twin.errors import SiteMapError
+from twin.loadtest.reader import SUMMARY, LoadTest, read_loadtest
 from twin.results.reader import read_results
 from twin.results.schema import MANIFEST
+from twin.sweeps.reader import SweepResults, read_sweep
+from twin.sweeps.tables import SWEEP_TABLE
 
 if TYPE_CHECKING:  # the site's geometry stack loads only on the pages that draw it
     from twin.figures.site_map import FlowGrid
@@ -57,37 +56,21 @@ def _stamp(path: Path) -> int:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _manifest(path: str, stamp: int) -> dict[str, Any]:
-    return read_results(path).manifest
+def _manifest(path: str, root: str | None, stamp: int) -> dict[str, Any]:
+    return read_results(path, root=root).manifest
 
 
-def manifest(run: Path) -> dict[str, Any]:
-    """A run's manifest, refusing a missing, incomplete or other-schema directory."""
-    return _manifest(str(run), _stamp(run / MANIFEST))
+def manifest(run: Path, *, root: Path | None = None) -> dict[str, Any]:
+    """A run's manifest through the strict reader, refusing a bad directory with one line.
+
+    ``root``: the results folder the run must lie in (a symlink out of it is refused).
+    """
+    return _manifest(str(run), str(root) if root is not None else None, _stamp(run / MANIFEST))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _table(path: str, name: str, columns: tuple[str, ...], stamp: int) -> pd.DataFrame:
-    results = read_results(path)
-    entry = results.manifest.get("tables", {}).get(name)
-    if entry is None:
-        raise ResultsError(f"no table {name!r} in this run", source=path)
-    file = Path(path) / entry["file"]
-    try:
-        schema = pq.read_schema(file)
-        missing = [c for c in columns if c not in schema.names]
-        if missing:
-            raise ResultsError(
-                f"table {name!r} lacks column(s) {', '.join(missing)}: written by another version "
-                "of the twin? Re-run the scenario",
-                source=path,
-            )
-        table = pq.read_table(file, columns=list(columns) if columns else None)
-    except (OSError, pa.ArrowException) as exc:
-        raise ResultsError(
-            f"table {name!r} ({entry['file']}) is unreadable: {exc}", source=path
-        ) from exc
-    frame: pd.DataFrame = table.to_pandas()
+    frame: pd.DataFrame = read_results(path).table(name, columns).to_pandas()
     return frame
 
 
@@ -96,11 +79,15 @@ def table(run: Path, name: str, columns: tuple[str, ...] = ()) -> pd.DataFrame:
     return _table(str(run), name, tuple(columns), _stamp(run / MANIFEST))
 
 
-def site_map_path(run_manifest: dict[str, Any]) -> Path | None:
-    """The site map the run used (absolute, from the resolved scenario), if recorded."""
-    resolved = run_manifest.get("scenario", {}).get("resolved", {})
-    map_path = resolved.get("site", {}).get("map") if isinstance(resolved, dict) else None
-    return Path(map_path) if isinstance(map_path, str) else None
+def site_map_path(run: Path) -> Path:
+    """The run's own copy of its site map (never a path outside the run)."""
+    path = read_results(run).site_map()
+    if path is None:
+        raise SiteMapError(
+            "the run keeps no copy of its site map (written by an older twin): re-run the scenario",
+            source=run,
+        )
+    return path
 
 
 @st.cache_resource(show_spinner="Reading the site map…", max_entries=8)
@@ -144,20 +131,21 @@ def threshold_curve(run: Path, low: float, high: float, points: int = 121) -> pd
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _loadtest(path: str, stamp: int) -> LoadTest:
-    return read_loadtest(path)
+def _loadtest(path: str, root: str | None, stamp: int) -> LoadTest:
+    return read_loadtest(path, root=root)
 
 
-def loadtest(path: Path) -> LoadTest:
-    """A load-test directory (cached per version of its summary)."""
-    return _loadtest(str(path), _stamp(path / "summary.json"))
+def loadtest(path: Path, *, root: Path | None = None) -> LoadTest:
+    """A load-test directory through the strict reader (cached per version of its summary)."""
+    return _loadtest(str(path), str(root) if root else None, _stamp(path / SUMMARY))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _sweep(path: str, summary_stamp: int, table_stamp: int) -> Sweep:
-    return read_sweep(path)
+def _sweep(path: str, root: str | None, summary_stamp: int, table_stamp: int) -> SweepResults:
+    return read_sweep(path, root=root)
 
 
-def sweep(path: Path) -> Sweep:
-    """A sweep directory (cached per version of its files)."""
-    return _sweep(str(path), _stamp(path / "summary.json"), _stamp(path / "sweep.parquet"))
+def sweep(path: Path, *, root: Path | None = None) -> SweepResults:
+    """A sweep directory through the strict reader (cached per version of its files)."""
+    stamps = _stamp(path / SUMMARY), _stamp(path / SWEEP_TABLE)
+    return _sweep(str(path), str(root) if root else None, *stamps)

@@ -67,7 +67,7 @@ def catalogue() -> Catalogue:
 def _run_label(folder: Catalogue, path: Path) -> str:
     name = folder.label(path)
     try:
-        manifest = loading.manifest(path)
+        manifest = loading.manifest(path, root=folder.folder)
     except TwinInputError:
         return f"{name} (cannot be read)"
     return f"{name}: {text.run_label(manifest)}"
@@ -118,7 +118,7 @@ def require_run() -> Run:
             icon=":material/info:",
         )
         st.stop()
-    manifest = loading.manifest(path)
+    manifest = loading.manifest(path, root=runs_folder())
     return Run(path=path, manifest=manifest)
 
 

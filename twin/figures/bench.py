@@ -1,8 +1,9 @@
 """Bench figures: the matcher under load (latency against throughput, with the knee) and sweeps
 (a metric against a parameter, with its 95% confidence band).
 
-Pure functions from the frames of `twin.dashboard.loadtest_results` and `twin.dashboard.sweep_results`
-to plotly figures, in the look and palette of `twin.figures.charts`.
+Pure functions from plain frames (a load test's steps, a sweep's points: the strict readers in
+`twin.loadtest.reader` and `twin.sweeps.reader` make them) to plotly figures, in the look and palette
+of `twin.figures.charts`.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from twin.dashboard.sweep_results import metric_axis
 from twin.figures.charts import log_y
+from twin.figures.metrics import metric_axis
 from twin.figures.palette import (
     BLACK,
     BLUE,
@@ -125,7 +126,7 @@ def metric_vs_parameter(
     """A sweep: a metric's mean against one parameter, with its 95% confidence band.
 
     ``points`` has the parameter columns and ``metric``, ``mean``, ``ci_low``, ``ci_high``
-    (twin.dashboard.sweep_results). With ``colour_by``, one line per value of that parameter.
+    (`twin.sweeps.reader.SweepResults.points`). With ``colour_by``, one line per value of that parameter.
     """
     rows = points[points["metric"] == metric].copy()
     groups: list[tuple[str, pd.DataFrame]]

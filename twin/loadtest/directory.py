@@ -17,9 +17,9 @@ from typing import Any, Final
 import plotly.graph_objects as go
 import pyarrow as pa
 
+from twin.loadtest.reader import SUMMARY, summary_document
 from twin.results.writer import results_writer, write_json_atomic
 
-SUMMARY: Final = "summary.json"
 REQUESTS: Final = "requests"
 SECONDS: Final = "seconds"
 PLOT: Final = "latency_vs_throughput.html"
@@ -35,7 +35,8 @@ def write_results(
             writer.write_table(name, table)
         figure.write_html(writer.partial / PLOT, include_plotlyjs=True, full_html=True)
         files = {name: f"{name}.parquet" for name in tables}
-        write_json_atomic(writer.partial / SUMMARY, {**summary, "tables": files, "plot": PLOT})
+        document = summary_document({**summary, "tables": files, "plot": PLOT})
+        write_json_atomic(writer.partial / SUMMARY, document)
         retired = None
         if out.exists():
             retired = out.with_name(f".{out.name}.old-{os.getpid()}")

@@ -19,8 +19,8 @@ from __future__ import annotations
 from typing import Any
 
 from twin.errors import ResultsError
-from twin.response.ledger import LEDGER_FILE, verify
-from twin.results.reader import Results
+from twin.response.ledger import verify
+from twin.results.reader import Results, inside
 from twin.results.schema import PEDESTRIANS
 
 
@@ -65,7 +65,9 @@ def oversight_figures(results: Results) -> dict[str, Any]:
     counts = manifest["counts"]
     outcomes = manifest["outcomes"]
     ledger_info = response["ledger"]
-    ledger_path = results.path / ledger_info.get("file", LEDGER_FILE)
+    ledger_path = inside(
+        results.path, ledger_info["file"], source=results.path, what="response.ledger.file"
+    )
     if ledger_path.is_file():
         check = verify(
             ledger_path,

@@ -120,7 +120,7 @@ def verify_bytes(
     for index, raw in enumerate(lines):
         try:
             entry = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
             return _broken(index, previous, f"not a JSON object ({exc})")
         if not isinstance(entry, dict) or set(entry) != set(ENTRY_KEYS):
             return _broken(

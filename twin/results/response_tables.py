@@ -29,6 +29,7 @@ from twin.response.simulation import (
     SECONDS_PER_HOUR,
     ResponseResult,
 )
+from twin.results.schema import FUNNEL, INCIDENTS, INTERVENTIONS
 
 if TYPE_CHECKING:
     from twin.results.writer import ResultsWriter
@@ -36,10 +37,6 @@ if TYPE_CHECKING:
 
 FloatArray = npt.NDArray[np.float64]
 
-INCIDENTS: Final = "incidents"
-INTERVENTIONS: Final = "interventions"
-FUNNEL: Final = "funnel"
-RESPONSE_TABLES: Final = (INCIDENTS, INTERVENTIONS, FUNNEL)
 # Above this many watchlist entries the ledger records each entry only once it raises an alert.
 LEDGER_WATCHLIST_ENTRIES_MAX: Final = 10_000
 

@@ -21,7 +21,15 @@ from twin.crowd.flows import flows_from_trips
 from twin.recognition.captures import recognition_cameras
 from twin.recognition.faces import NOT_ON_WATCHLIST
 from twin.recognition.outcomes import OUTCOMES, TRUE_ALERT, summarise
-from twin.results.schema import ALERTS, CAMERAS, DECISIONS, ID_PROBABILITY, PEDESTRIANS, TIMESERIES
+from twin.results.schema import (
+    ALERTS,
+    CAMERAS,
+    DECISIONS,
+    ID_PROBABILITY,
+    PEDESTRIANS,
+    SITE_MAP_FILE,
+    TIMESERIES,
+)
 
 if TYPE_CHECKING:
     from twin.run.runner import RunOutput
@@ -342,6 +350,7 @@ def build_manifest(
             "cameras": len(output.site.cameras),
             "recognition_cameras": int(recognition.sum()),
             "attribution": output.site.attribution,
+            "map": SITE_MAP_FILE,
         },
         "counts": {
             "pedestrians": len(output.trips),

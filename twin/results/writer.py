@@ -22,7 +22,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from twin.errors import ResultsError
-from twin.results.schema import MANIFEST, SCHEMA_VERSION, STATUS_COMPLETE
+from twin.results.manifest import manifest_document
+from twin.results.schema import (
+    MANIFEST,
+    SCHEMA_VERSION,
+    STATUS_COMPLETE,
+    column_kind_problem,
+    column_problem,
+    table_file,
+)
 
 
 def write_json_atomic(path: Path, data: Mapping[str, Any]) -> None:
@@ -49,8 +57,13 @@ class ResultsWriter:
     partial: Path
 
     def write_table(self, name: str, table: pa.Table) -> None:
-        """Store one table as ``NAME.parquet``."""
-        pq.write_table(table, self.partial / f"{name}.parquet", compression="zstd")
+        """Store one table as ``NAME.parquet``; a table the schema names must have its columns."""
+        problem = column_problem(name, table.schema.names, exact=True) or column_kind_problem(
+            name, table.schema
+        )
+        if problem is not None:
+            raise ValueError(f"{problem} (twin/results/schema.py)")
+        pq.write_table(table, self.partial / table_file(name), compression="zstd")
 
     def write_file(self, name: str, data: bytes) -> None:
         """Store a file that is not a table (such as the oversight ledger) beside the tables."""
@@ -63,6 +76,7 @@ class ResultsWriter:
         for file in sorted(self.partial.glob("*.parquet")):
             tables[file.stem] = {"file": file.name, "rows": pq.ParquetFile(file).metadata.num_rows}
         manifest["tables"] = tables
+        manifest = manifest_document(manifest)  # refuses what the readers would refuse
         write_json_atomic(self.partial / MANIFEST, manifest)
         retired = None
         if self.final.exists():

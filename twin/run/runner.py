@@ -36,6 +36,7 @@ from twin.response.officers import check_posts
 from twin.response.simulation import ResponseResult, respond
 from twin.results.response_tables import record_response
 from twin.results.run_tables import build_manifest, build_tables
+from twin.results.schema import SITE_MAP_FILE
 from twin.results.writer import ResultsWriter, results_writer
 from twin.scenario import Scenario
 from twin.site.model import Site, load_scenario_site
@@ -284,6 +285,7 @@ def run_scenario(
         record_began = time.perf_counter()
         for name, table in build_tables(output).items():
             writer.write_table(name, table)
+        writer.write_file(SITE_MAP_FILE, output.scenario.site_map_path.read_bytes())
         response_section = record_response(output, writer)
         stage_seconds = {**output.stage_seconds, "recording": time.perf_counter() - record_began}
         manifest = build_manifest(

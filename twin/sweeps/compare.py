@@ -20,8 +20,9 @@ import pandas as pd
 from twin.errors import ResultsError, TwinInputError
 from twin.results.reader import read_results
 from twin.results.schema import MANIFEST
+from twin.sweeps.reader import SweepResults, is_sweep_dir, read_sweep
 from twin.sweeps.stats import DifferenceMethod, Estimate, difference_ci, mean_ci
-from twin.sweeps.tables import PATH, SEED, SweepResults, is_sweep_dir, manifest_figures, read_sweep
+from twin.sweeps.tables import PATH, SEED, manifest_figures
 
 #: Figures compared unless others are asked for.
 DEFAULT_METRICS: Final = (
@@ -188,9 +189,8 @@ def _first_resolved(sweep: SweepResults) -> dict[str, Any]:
     if done.empty:
         return {}
     try:
-        return dict(
-            read_results(sweep.path / str(done[PATH].iloc[0])).manifest["scenario"]["resolved"]
-        )
+        run = read_results(sweep.run_path(str(done[PATH].iloc[0])), root=sweep.path)
+        return dict(run.typed.scenario.resolved)
     except (ResultsError, KeyError):
         return {}
 

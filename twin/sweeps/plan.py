@@ -28,8 +28,9 @@ from typing import Any, Final
 import numpy as np
 from pydantic import BaseModel
 
-from twin.errors import TwinInputError
-from twin.results.schema import MANIFEST, STATUS_COMPLETE
+from twin.errors import ResultsError, TwinInputError
+from twin.results.reader import read_results
+from twin.results.schema import MANIFEST
 from twin.scenario import Scenario, load_scenario, parse_override
 
 POINTS_DIR: Final = "points"
@@ -217,16 +218,17 @@ def run_dir(out: Path, point: str, replication: int) -> Path:
 
 
 def finished_manifest(run: PointRun) -> dict[str, Any] | None:
-    """The run's manifest if it already finished: status complete, same scenario, same seed."""
+    """The run's manifest if it already finished: complete and on the schema (the strict reader),
+    same scenario, same seed. Anything else is run again."""
+    if not (run.out / MANIFEST).is_file():
+        return None
     try:
-        manifest = json.loads((run.out / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        results = read_results(run.out)
+    except ResultsError:
         return None
-    if not isinstance(manifest, dict) or manifest.get("status") != STATUS_COMPLETE:
-        return None
-    scenario = manifest.get("scenario")
-    same = isinstance(scenario, dict) and scenario.get("sha256") == run.scenario_sha256
-    return manifest if same and manifest.get("seed") == run.seed else None
+    typed = results.typed
+    same = typed.scenario.sha256 == run.scenario_sha256 and typed.seed == run.seed
+    return results.manifest if same else None
 
 
 def plan_sweep(

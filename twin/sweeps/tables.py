@@ -19,11 +19,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, Literal
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from twin.errors import ResultsError
 from twin.results.writer import write_json_atomic
 from twin.sweeps.plan import PointRun, SweepPlan, is_scenario_field
 from twin.sweeps.stats import CONFIDENCE, mean_ci
@@ -234,44 +232,3 @@ def write_index(plan: SweepPlan, records: Iterable[RunRecord]) -> dict[str, Any]
     summary = sweep_summary(plan, listed)
     write_json_atomic(plan.out / SUMMARY, summary)
     return summary
-
-
-@dataclass(frozen=True)
-class SweepResults:
-    """A sweep directory read back: its summary and its table of runs."""
-
-    path: Path
-    summary: dict[str, Any]
-    table: pd.DataFrame
-
-    @property
-    def parameters(self) -> tuple[str, ...]:
-        """The varied fields, in the order the sweep gave them."""
-        return tuple(self.summary.get("vary", {}))
-
-    def complete_runs(self) -> pd.DataFrame:
-        """The rows of runs that finished."""
-        return self.table[self.table[STATUS] == COMPLETE]
-
-
-def is_sweep_dir(folder: Path) -> bool:
-    """Whether ``folder`` holds a sweep's table."""
-    return (folder / SWEEP_TABLE).is_file()
-
-
-def read_sweep(folder: str | Path) -> SweepResults:
-    """Open a sweep directory, refusing one without a readable table and summary."""
-    folder = Path(folder)
-    try:
-        summary = json.loads((folder / SUMMARY).read_text(encoding="utf-8"))
-        table = pq.read_table(folder / SWEEP_TABLE).to_pandas()
-    except FileNotFoundError as exc:
-        raise ResultsError(f"not a sweep: no {Path(exc.filename).name}", source=folder) from exc
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, pa.ArrowException) as exc:
-        raise ResultsError(f"unreadable sweep ({exc})", source=folder) from exc
-    if not isinstance(summary, dict) or summary.get("schema_version") != SUMMARY_SCHEMA_VERSION:
-        raise ResultsError(
-            f"{SUMMARY}: not a sweep summary of schema version {SUMMARY_SCHEMA_VERSION}",
-            source=folder,
-        )
-    return SweepResults(path=folder, summary=summary, table=table)

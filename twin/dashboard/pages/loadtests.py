@@ -8,8 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from twin.dashboard import loading, widgets
-from twin.dashboard.loadtest_results import LoadTest
 from twin.figures import bench
+from twin.loadtest.reader import LoadTest
 
 CHOICE_KEY = "loadtest_dir"
 LOG_KEY = "loadtest_log"
@@ -86,7 +86,7 @@ def render() -> None:
             return
         labels = {found.label(p): p for p in found.loadtests}
         chosen = st.selectbox("Load test", list(labels), key=CHOICE_KEY)
-        test = loading.loadtest(labels[str(chosen)])
+        test = loading.loadtest(labels[str(chosen)], root=found.folder)
         details = " · ".join(f"**{k}** {v}" for k, v in test.details.items())
         if details:
             st.caption(details)

@@ -60,7 +60,7 @@ def render() -> None:
     with widgets.guarded():
         run = widgets.require_run()
         widgets.run_header(run)
-        figures = oversight_figures(read_results(run.path))
+        figures = oversight_figures(read_results(run.path, root=widgets.runs_folder()))
         watchlist = figures["watchlist"]
         st.markdown(
             f"**Watchlist:** {watchlist.get('size', 0):,} identities, supplied by "

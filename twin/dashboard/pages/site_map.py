@@ -8,7 +8,6 @@ import streamlit as st
 
 from twin.analysis import run_frames
 from twin.dashboard import loading, widgets
-from twin.errors import SiteMapError
 from twin.figures import site_map
 
 if TYPE_CHECKING:
@@ -43,9 +42,7 @@ def render() -> None:
         run = widgets.require_run()
         widgets.run_header(run)
         cameras = loading.table(run.path, "cameras", run_frames.CAMERA_COLUMNS)
-        map_path = loading.site_map_path(run.manifest)
-        if map_path is None:
-            raise SiteMapError("the run does not record which site map it used")
+        map_path = loading.site_map_path(run.path)
         site = loading.site(map_path)
 
         colour_col, names_col = st.columns([3, 1], vertical_alignment="bottom")

@@ -6,8 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from twin.dashboard import loading, widgets
-from twin.dashboard.sweep_results import metric_label
 from twin.figures import bench
+from twin.figures.metrics import metric_label
 
 CHOICE_KEY = "sweep_dir"
 METRIC_KEY = "sweep_metric"
@@ -34,7 +34,7 @@ def render() -> None:
             return
         labels = {found.label(p): p for p in found.sweeps}
         chosen = st.selectbox("Sweep", list(labels), key=CHOICE_KEY)
-        sweep = loading.sweep(labels[str(chosen)])
+        sweep = loading.sweep(labels[str(chosen)], root=found.folder)
         if not sweep.parameters:
             st.error(
                 f"Sweep `{sweep.path}` names no varied parameter, so there is nothing to plot."
@@ -68,8 +68,7 @@ def render() -> None:
         )
         shown = sweep.points[sweep.points["metric"] == metric].drop(columns="metric")
         st.dataframe(shown, hide_index=True, key="sweep_points")
-        source = "its summary" if sweep.source == "summary.json" else "its replications table"
-        st.caption(f"Read from {source} in `{sweep.path}`.")
+        st.caption(f"Read from its summary in `{sweep.path}`.")
         if sweep.failed:
             st.warning(f"{len(sweep.failed)} point(s) failed: {'; '.join(sweep.failed)}")
 
