@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from twin.crowd.demand import Trips, generate_trips
 from twin.site.model import Route, Site
+from twin.streams import streams_for
 
 if TYPE_CHECKING:
     from twin.scenario import CrowdConfig
@@ -74,5 +75,4 @@ def flows_from_trips(site: Site, trips: Trips) -> Flows:
 
 def scenario_flows(site: Site, crowd: CrowdConfig, *, seed: int) -> Flows:
     """The trips a run of a scenario with this crowd and seed draws, folded into routes."""
-    demand_stream = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
-    return flows_from_trips(site, generate_trips(site, crowd, demand_stream))
+    return flows_from_trips(site, generate_trips(site, crowd, streams_for(seed).demand))

@@ -32,8 +32,8 @@ from twin.recognition.faces import (
 )
 from twin.recognition.population import make_population
 from twin.recognition.profiles import load_profile
-from twin.run.runner import STREAMS
 from twin.scenario import Scenario
+from twin.streams import streams_for
 
 Float32Array = npt.NDArray[np.float32]
 FloatArray = npt.NDArray[np.float64]
@@ -83,11 +83,9 @@ def scenario_faces(scenario: Scenario, seed: int) -> ScenarioFaces:
         scenario.faces.algorithm, scenario_dir=scenario.source.parent if scenario.source else None
     )
     model = fit_face_model(profile, scenario.faces, scenario.watchlist, scenario.matcher)
-    streams = dict(zip(STREAMS, np.random.SeedSequence(seed).spawn(len(STREAMS)), strict=True))
-    groups = make_population(
-        0, scenario.faces, scenario.watchlist, np.random.default_rng(streams["population"])
-    ).watchlist_group
-    watchlist = make_watchlist(np.random.default_rng(streams["watchlist"]), model, groups)
+    streams = streams_for(seed)
+    groups = make_population(0, scenario.faces, scenario.watchlist, streams.population)
+    watchlist = make_watchlist(streams.watchlist, model, groups.watchlist_group)
     return ScenarioFaces(model=model, watchlist=watchlist)
 
 

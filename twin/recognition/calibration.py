@@ -35,6 +35,7 @@ from twin.recognition.faces import (
 )
 from twin.recognition.profiles import AlgorithmProfile
 from twin.scenario import Scenario
+from twin.streams import streams_for
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -119,15 +120,16 @@ def calibrate(
 ) -> dict[str, Any]:
     """Measure the fitted model through the real matcher. Returns the report (see module doc)."""
     began = time.perf_counter()
-    rng = np.random.default_rng(seed)
+    streams = streams_for(seed)  # the run's layout: groups, enrolled faces and probes apart
     model = fit_face_model(profile, scenario.faces, scenario.watchlist, scenario.matcher)
     threshold = model.threshold_cosine
     n_groups = len(model.groups)
     shares = np.array([group.share for group in model.groups])
-    watchlist_groups = rng.choice(n_groups, size=LARGE_WATCHLIST, p=shares / shares.sum()).astype(
-        np.int64
-    )
-    watchlist = make_watchlist(rng, model, watchlist_groups)
+    watchlist_groups = streams.population.choice(
+        n_groups, size=LARGE_WATCHLIST, p=shares / shares.sum()
+    ).astype(np.int64)
+    watchlist = make_watchlist(streams.watchlist, model, watchlist_groups)
+    rng = streams.probes
     matcher = _gallery(model, watchlist.enrolled)
     quality_ref = model.reference_quality
     total_work = float(non_mated + mated)

@@ -1,10 +1,9 @@
 """One run of a scenario, end to end: site -> crowd -> captures -> faces -> matcher -> pipeline ->
 outcomes -> results directory.
 
-Randomness: the run's seed makes one `numpy.random.SeedSequence`; each stage gets its own child
-stream from it (`SeedSequence.spawn`), handed down as a `numpy.random.Generator`. The same scenario and
-seed give the same tables, and changing one stage's knobs (say the watchlist size) leaves the other
-stages' draws (the crowd) unchanged, so what-if comparisons see the same people.
+Randomness: each stage draws from its own stream of the run's seed (`twin.streams.streams_for`). The
+same scenario and seed give the same tables, and changing one stage's knobs (say the watchlist size)
+leaves the other stages' draws (the crowd) unchanged, so what-if comparisons see the same people.
 """
 
 from __future__ import annotations
@@ -39,21 +38,12 @@ from twin.results.run_tables import build_manifest, build_tables
 from twin.results.writer import ResultsWriter, results_writer
 from twin.scenario import Scenario
 from twin.site.model import Site, load_scenario_site
+from twin.streams import streams_for
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 STAGES = ("site", "crowd", "captures", "faces", "matching", "pipeline", "response", "recording")
-STREAMS = (
-    "demand",
-    "captures",
-    "population",
-    "watchlist",
-    "probes",
-    "timing",
-    "service",
-    "response",
-)
 
 
 class RunProgress(Protocol):
@@ -160,13 +150,7 @@ def run_simulation(
     """Run the scenario in memory and return everything it computed."""
     progress = progress or _Silent()
     seed = scenario.seed if seed is None else seed
-    streams = dict(
-        zip(
-            STREAMS,
-            (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(len(STREAMS))),
-            strict=True,
-        )
-    )
+    streams = streams_for(seed)
     clock = StageClock()
 
     progress.stage("loading the site")
@@ -177,7 +161,7 @@ def run_simulation(
     check_posts(site, scenario)  # officer posts must be on the walk graph: refuse early
     clock.lap("site")
 
-    trips = generate_trips(site, scenario.crowd, streams["demand"])
+    trips = generate_trips(site, scenario.crowd, streams.demand)
     progress.stage("crowd", total=scenario.crowd.window_end_s, unit="clock")
     crowd = simulate_crowd(site, trips, on_progress=progress.advance_to)
     clock.lap("crowd")
@@ -186,17 +170,15 @@ def run_simulation(
         site,
         crowd.passes,
         scenario.cameras,
-        streams["captures"],
+        streams.captures,
         walking_speed_m_s=trips.speed_m_s,
     )
     search_rows = np.flatnonzero(captures.searched)
-    population = make_population(
-        len(trips), scenario.faces, scenario.watchlist, streams["population"]
-    )
+    population = make_population(len(trips), scenario.faces, scenario.watchlist, streams.population)
     clock.lap("captures")
 
     model = fit_face_model(profile, scenario.faces, scenario.watchlist, scenario.matcher)
-    watchlist = make_watchlist(streams["watchlist"], model, population.watchlist_group)
+    watchlist = make_watchlist(streams.watchlist, model, population.watchlist_group)
     clock.lap("faces")
     matcher = Matcher(scenario.faces.embedding_dim, backend=scenario.matcher.backend)
     matcher.add(
@@ -216,7 +198,7 @@ def run_simulation(
         subjects=population.pedestrian_subject[searched_pedestrians],
         groups=population.pedestrian_group[searched_pedestrians],
         quality=captures.quality[search_rows],
-        rng=streams["probes"],
+        rng=streams.probes,
         on_faces_done=lambda: clock.lap("faces"),
         on_matching_done=lambda: clock.lap("matching"),
         on_progress=progress.advance_to,
@@ -228,7 +210,7 @@ def run_simulation(
         matcher,
         batch_sizes=timing_batch_sizes(scenario.pipeline.max_batch),
         repeats=scenario.pipeline.timing_repeats,
-        rng=streams["timing"],
+        rng=streams.timing,
     )
     progress.stage("recognition pipeline", total=scenario.crowd.window_end_s, unit="clock")
     # Every frame of a track is a probe; the edge device sends them together at the best moment.
@@ -236,7 +218,7 @@ def run_simulation(
         np.repeat(captures.passes.best_s[search_rows], matches.frames),
         max_batch=scenario.pipeline.max_batch,
         max_wait_s=scenario.pipeline.max_wait_ms / 1000.0,
-        service_time=_service_model(scenario, matcher, table, matches, streams["service"]),
+        service_time=_service_model(scenario, matcher, table, matches, streams.service),
         on_progress=progress.advance_to,
     ).per_track(matches.frames)
     clock.lap("pipeline")
@@ -256,7 +238,7 @@ def run_simulation(
         stage_seconds=clock.seconds,
         kernel=blas_kernel_info(),
     )
-    response = respond(output, streams["response"])
+    response = respond(output, streams.response)
     clock.lap("response")
     return replace(output, response=response, stage_seconds=clock.seconds)
 
