@@ -325,9 +325,9 @@ def loadtest(
 
 
 def _write_gallery(scenario: Scenario, seed: int, path: Path, *, as_json: bool) -> None:
-    from twin.loadtest.probes import gallery_matcher, scenario_faces
+    from twin.loadtest.probes import scenario_gallery
 
-    matcher = gallery_matcher(scenario, scenario_faces(scenario, seed))
+    matcher = scenario_gallery(scenario, seed).matcher
     try:
         matcher.save(path)
     except OSError as exc:

@@ -29,10 +29,8 @@ from twin.loadtest.plan import LoadtestPlan
 from twin.loadtest.plot import latency_throughput_figure
 from twin.loadtest.probes import (
     ProbePool,
-    ScenarioFaces,
-    gallery_matcher,
     replay_pool,
-    scenario_faces,
+    scenario_gallery,
     sweep_pool,
 )
 from twin.loadtest.schedule import Schedule, poisson_schedule, replay_schedule
@@ -47,6 +45,7 @@ from twin.loadtest.target import (
     require_loopback,
 )
 from twin.matcher import Matcher, blas_kernel_info, configure_threads
+from twin.recognition.gallery import Gallery
 from twin.run.runner import RunOutput, run_simulation
 from twin.scenario import Scenario
 
@@ -103,8 +102,7 @@ def windowed(scenario: Scenario, window_s: tuple[float, float]) -> Scenario:
 
 def _replay(
     request: LoadtestRequest,
-    faces: ScenarioFaces,
-    reference: Matcher,
+    gallery: Gallery,
     rng: np.random.Generator,
     row_offset: int,
 ) -> tuple[_Replay, ProbePool]:
@@ -118,8 +116,7 @@ def _replay(
     rows = output.search_rows[in_window]
     pedestrians = output.captures.passes.pedestrian[rows]
     pool, probe_rows = replay_pool(
-        faces,
-        reference,
+        gallery,
         subjects=output.population.pedestrian_subject[pedestrians],
         groups=output.population.pedestrian_group[pedestrians],
         quality=output.captures.quality[rows],
@@ -326,10 +323,10 @@ def _run_loadtest(request: LoadtestRequest, say: Callable[[str], None]) -> Loadt
     rng = np.random.default_rng(
         np.random.SeedSequence(request.seed, spawn_key=(LOADTEST_SPAWN_KEY,))
     )
-    faces = scenario_faces(scenario, request.seed)
-    reference = gallery_matcher(scenario, faces)
+    gallery = scenario_gallery(scenario, request.seed)
+    reference = gallery.matcher
     pool = sweep_pool(
-        faces, reference, size=SWEEP_POOL_PROBES, mated_share=scenario.loadtest.mated_share, rng=rng
+        gallery, size=SWEEP_POOL_PROBES, mated_share=scenario.loadtest.mated_share, rng=rng
     )
     interrupted = False
     stopped_reason: str | None = None
@@ -344,7 +341,7 @@ def _run_loadtest(request: LoadtestRequest, say: Callable[[str], None]) -> Loadt
         replay: _Replay | None = None
         if plan.window_s is not None:
             say(f"simulating {clock(plan.window_s[0])}-{clock(plan.window_s[1])} to replay it")
-            replay, replay_probes = _replay(request, faces, reference, rng, len(pool))
+            replay, replay_probes = _replay(request, gallery, rng, len(pool))
             pool = ProbePool.concatenate([pool, replay_probes])
         settings = SenderSettings(
             base_url=target.base_url,

@@ -26,13 +26,8 @@ import numpy.typing as npt
 from scipy import stats
 
 from twin.matcher import Matcher
-from twin.recognition.faces import (
-    NOT_ON_WATCHLIST,
-    FaceModel,
-    capture_embeddings,
-    fit_face_model,
-    make_watchlist,
-)
+from twin.recognition.faces import NOT_ON_WATCHLIST, capture_embeddings
+from twin.recognition.gallery import build_gallery
 from twin.recognition.profiles import AlgorithmProfile
 from twin.scenario import Scenario
 from twin.streams import streams_for
@@ -76,13 +71,6 @@ class Proportion:
         }
 
 
-def _gallery(model: FaceModel, enrolled: npt.NDArray[np.float32]) -> Matcher:
-    """The 10,000-identity watchlist as one real matcher; identity i belongs to sub-gallery i // 1,000."""
-    matcher = Matcher(model.dim)
-    matcher.add(np.arange(len(enrolled), dtype=np.int64), enrolled, provenance="calibration")
-    return matcher
-
-
 def _hits_per_gallery(
     matcher: Matcher, probes: npt.NDArray[np.float32], threshold: float
 ) -> tuple[npt.NDArray[np.int64], FloatArray]:
@@ -121,16 +109,23 @@ def calibrate(
     """Measure the fitted model through the real matcher. Returns the report (see module doc)."""
     began = time.perf_counter()
     streams = streams_for(seed)  # the run's layout: groups, enrolled faces and probes apart
-    model = fit_face_model(profile, scenario.faces, scenario.watchlist, scenario.matcher)
+    shares = np.array([group.share for group in scenario.faces.groups])
+    watchlist_groups = streams.population.choice(
+        len(shares), size=LARGE_WATCHLIST, p=shares / shares.sum()
+    ).astype(np.int64)
+    # One exact (flat) index of 10,000 identities; identity i belongs to sub-gallery i // 1,000.
+    gallery = build_gallery(
+        profile,
+        scenario,
+        watchlist_groups,
+        streams.watchlist,
+        backend="flat",
+        provenance="calibration",
+    )
+    model, watchlist, matcher = gallery.model, gallery.watchlist, gallery.matcher
     threshold = model.threshold_cosine
     n_groups = len(model.groups)
-    shares = np.array([group.share for group in model.groups])
-    watchlist_groups = streams.population.choice(
-        n_groups, size=LARGE_WATCHLIST, p=shares / shares.sum()
-    ).astype(np.int64)
-    watchlist = make_watchlist(streams.watchlist, model, watchlist_groups)
     rng = streams.probes
-    matcher = _gallery(model, watchlist.enrolled)
     quality_ref = model.reference_quality
     total_work = float(non_mated + mated)
 

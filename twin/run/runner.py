@@ -25,7 +25,8 @@ from twin.crowd.walking import CrowdResult, simulate_crowd
 from twin.matcher import Matcher, blas_kernel_info
 from twin.matcher.timing import ServiceTimeTable, measure_service_times
 from twin.recognition.captures import Captures, capture_opportunities
-from twin.recognition.faces import FaceModel, fit_face_model, make_watchlist
+from twin.recognition.faces import FaceModel
+from twin.recognition.gallery import build_gallery
 from twin.recognition.matching import MatchResult, match_tracks
 from twin.recognition.outcomes import classify
 from twin.recognition.pipeline import PipelineResult, ServiceTime, run_pipeline
@@ -177,15 +178,16 @@ def run_simulation(
     population = make_population(len(trips), scenario.faces, scenario.watchlist, streams.population)
     clock.lap("captures")
 
-    model = fit_face_model(profile, scenario.faces, scenario.watchlist, scenario.matcher)
-    watchlist = make_watchlist(streams.watchlist, model, population.watchlist_group)
-    clock.lap("faces")
-    matcher = Matcher(scenario.faces.embedding_dim, backend=scenario.matcher.backend)
-    matcher.add(
-        np.arange(len(watchlist), dtype=np.int64),
-        watchlist.enrolled,
+    gallery = build_gallery(
+        profile,
+        scenario,
+        population.watchlist_group,
+        streams.watchlist,
+        backend=scenario.matcher.backend,
         provenance="synthetic watchlist",
+        on_faces_done=lambda: clock.lap("faces"),
     )
+    model, watchlist, matcher = gallery.model, gallery.watchlist, gallery.matcher
     clock.lap("matching")
 
     searched_pedestrians = captures.passes.pedestrian[search_rows]
