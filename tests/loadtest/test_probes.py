@@ -27,10 +27,12 @@ def test_the_gallery_is_the_watchlist_twin_run_enrols(
         }
     )
     output = run_simulation(short)
-    assert output.matches.probes is not None and len(output.matches.top1_id) > 50
-    result = lt_gallery.search(output.matches.probes, k=1)
-    np.testing.assert_array_equal(result.ids[:, 0], output.matches.top1_id)
-    np.testing.assert_allclose(result.scores[:, 0], output.matches.top1_score, rtol=1e-6)
+    assert (
+        output.decisions.matches.probes is not None and len(output.decisions.matches.top1_id) > 50
+    )
+    result = lt_gallery.search(output.decisions.matches.probes, k=1)
+    np.testing.assert_array_equal(result.ids[:, 0], output.decisions.matches.top1_id)
+    np.testing.assert_allclose(result.scores[:, 0], output.decisions.matches.top1_score, rtol=1e-6)
 
 
 def test_the_sweep_pool_has_its_share_of_checked_mated_probes(

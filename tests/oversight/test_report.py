@@ -18,8 +18,9 @@ from twin.cli.oversight import app, audit_app
 from twin.oversight.figures import oversight_figures, proportionality
 from twin.oversight.report import render_html
 from twin.response.ledger import LEDGER_FILE
+from twin.results.publish import run_scenario
 from twin.results.reader import read_results
-from twin.run.runner import run_scenario, run_simulation
+from twin.run.runner import run_simulation
 from twin.scenario import load_scenario
 from twin.sweeps.year import day_counts, days_table, poisson_rate_ci, year_estimate, yearly_figure
 
@@ -42,7 +43,11 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     scenario = load_scenario(PLAZA, overrides=OVERRIDES)
     output = run_simulation(scenario)
     second = run_simulation(scenario, seed=scenario.seed + 1)
-    days = [day_counts(output), day_counts(second)]
+    days = [
+        day_counts(run.trips, run.decisions, run.response)
+        for run in (output, second)
+        if run.response is not None
+    ]
 
     def year(writer):  # type: ignore[no-untyped-def]
         writer.write_table("days", days_table(days, [scenario.seed, scenario.seed + 1]))

@@ -111,24 +111,24 @@ def _replay(
     scenario = windowed(request.scenario, request.plan.window_s)
     output = run_simulation(scenario, seed=request.seed)
     # People still walking at the window's end are captured after it: not the window's traffic.
-    best_s = output.captures.passes.best_s[output.search_rows]
+    decisions = output.decisions
+    best_s = decisions.time_s
     in_window = (best_s >= scenario.crowd.window_start_s) & (best_s < scenario.crowd.window_end_s)
-    rows = output.search_rows[in_window]
-    pedestrians = output.captures.passes.pedestrian[rows]
+    rows = decisions.rows[in_window]
     pool, probe_rows = replay_pool(
         gallery,
-        subjects=output.population.pedestrian_subject[pedestrians],
-        groups=output.population.pedestrian_group[pedestrians],
-        quality=output.captures.quality[rows],
-        frames=output.matches.frames,
+        subjects=decisions.subject[in_window],
+        groups=decisions.group[in_window],
+        quality=decisions.captures.quality[rows],
+        frames=decisions.matches.frames,
         rng=rng,
     )
     edge = scenario.loadtest
     schedule = replay_schedule(
-        output.captures.passes.best_s[rows],
-        output.captures.passes.camera[rows].astype(np.int64),
+        decisions.captures.passes.best_s[rows],
+        decisions.captures.passes.camera[rows].astype(np.int64),
         probe_rows + row_offset,
-        frames=output.matches.frames,
+        frames=decisions.matches.frames,
         window_start_s=scenario.crowd.window_start_s,
         window_end_s=scenario.crowd.window_end_s,
         speed=request.plan.speed,
@@ -239,7 +239,7 @@ def _run_replay(
         records,
         simulated,
         as_service,
-        simulated_at_1x_s=replay.output.pipeline.latency_s[replay.in_window],
+        simulated_at_1x_s=replay.output.decisions.pipeline.latency_s[replay.in_window],
         counters=counters,
         table=replay.output.service_table,
         simulated_search_threads=replay.output.kernel.get("faiss_openmp_threads"),

@@ -1,5 +1,6 @@
 """One run of a scenario, end to end: site -> crowd -> captures -> faces -> matcher -> pipeline ->
-outcomes -> results directory.
+outcomes -> response, returned as the records each stage made (`RunOutput`). Writing them as a results
+directory is `twin.results.publish`'s job.
 
 Randomness: each stage draws from its own stream of the run's seed (`twin.streams.streams_for`). The
 same scenario and seed give the same tables, and changing one stage's knobs (say the watchlist size)
@@ -8,37 +9,30 @@ leaves the other stages' draws (the crowd) unchanged, so what-if comparisons see
 
 from __future__ import annotations
 
-import platform
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
-from twin import __version__
 from twin.crowd.demand import Trips, generate_trips
 from twin.crowd.walking import CrowdResult, simulate_crowd
 from twin.matcher import Matcher, blas_kernel_info
 from twin.matcher.timing import ServiceTimeTable, measure_service_times
-from twin.recognition.captures import Captures, capture_opportunities
+from twin.recognition.captures import capture_opportunities
+from twin.recognition.decisions import Decisions, decide
+from twin.recognition.deployment import Deployment, deploy
 from twin.recognition.faces import FaceModel
 from twin.recognition.gallery import build_gallery
 from twin.recognition.matching import MatchResult, match_tracks
-from twin.recognition.outcomes import classify
-from twin.recognition.pipeline import PipelineResult, ServiceTime, run_pipeline
+from twin.recognition.pipeline import ServiceTime, run_pipeline
 from twin.recognition.population import Population, make_population
 from twin.recognition.profiles import load_profile
 from twin.response.officers import check_posts
 from twin.response.simulation import ResponseResult, respond
-from twin.results.response_tables import record_response
-from twin.results.run_tables import build_manifest, build_tables
-from twin.results.writer import ResultsWriter, results_writer
 from twin.scenario import Scenario
-from twin.site.model import Site, load_scenario_site
+from twin.site.model import load_scenario_site
 from twin.streams import streams_for
 
 FloatArray = npt.NDArray[np.float64]
@@ -78,18 +72,18 @@ class StageClock:
 
 @dataclass(frozen=True)
 class RunOutput:
-    """Everything a run computed, before it becomes tables (kept for tests and sweeps)."""
+    """Everything a run computed, as the records each stage made (kept for tests and sweeps).
+
+    Later stages are handed the records they read (`Decisions`, `Deployment`, ...), never this whole.
+    """
 
     scenario: Scenario
     seed: int
-    site: Site
+    deployment: Deployment  # the site, and which cameras run recognition
     trips: Trips
     crowd: CrowdResult
-    captures: Captures
     population: Population
-    search_rows: IntArray  # indices into captures of the searched ones, in time order
-    matches: MatchResult
-    pipeline: PipelineResult
+    decisions: Decisions  # every search and its outcome
     face_model: FaceModel
     service_table: ServiceTimeTable
     stage_seconds: dict[str, float]
@@ -97,20 +91,6 @@ class RunOutput:
     response: ResponseResult | None = (
         None  # operators, officers, incidents (twin.response.simulation)
     )
-
-    def search_subjects(self) -> IntArray:
-        """Per decision: the watchlist row of the person captured, or NOT_ON_WATCHLIST."""
-        pedestrians = self.captures.passes.pedestrian[self.search_rows]
-        return self.population.pedestrian_subject[pedestrians]
-
-    def outcome_codes(self) -> npt.NDArray[np.int8]:
-        """Per decision: its outcome, an index into twin.recognition.outcomes.OUTCOMES."""
-        return classify(
-            self.search_subjects(),
-            self.matches.top1_id,
-            self.matches.top1_score,
-            self.face_model.threshold_cosine,
-        )
 
 
 def timing_batch_sizes(max_batch: int) -> tuple[int, ...]:
@@ -155,11 +135,12 @@ def run_simulation(
     clock = StageClock()
 
     progress.stage("loading the site")
-    site = load_scenario_site(scenario)
+    deployment = deploy(load_scenario_site(scenario), scenario.cameras)
+    site = deployment.site
     profile = load_profile(
         scenario.faces.algorithm, scenario_dir=scenario.source.parent if scenario.source else None
     )
-    check_posts(site, scenario)  # officer posts must be on the walk graph: refuse early
+    check_posts(deployment, scenario.response)  # posts must be on the walk graph: refuse early
     clock.lap("site")
 
     trips = generate_trips(site, scenario.crowd, streams.demand)
@@ -172,6 +153,7 @@ def run_simulation(
         crowd.passes,
         scenario.cameras,
         streams.captures,
+        recognition=deployment.recognition,
         walking_speed_m_s=trips.speed_m_s,
     )
     search_rows = np.flatnonzero(captures.searched)
@@ -224,65 +206,37 @@ def run_simulation(
         on_progress=progress.advance_to,
     ).per_track(matches.frames)
     clock.lap("pipeline")
-    output = RunOutput(
-        scenario=scenario,
-        seed=seed,
-        site=site,
-        trips=trips,
-        crowd=crowd,
-        captures=captures,
-        population=population,
-        search_rows=search_rows,
+    decisions = decide(
+        captures,
+        search_rows,
+        subject=population.pedestrian_subject[searched_pedestrians],
+        group=population.pedestrian_group[searched_pedestrians],
         matches=matches,
         pipeline=pipeline,
+        threshold_cosine=model.threshold_cosine,
+    )
+    response = respond(
+        deployment,
+        trips,
+        crowd,
+        decisions,
+        config=scenario.response,
+        window_start_s=scenario.crowd.window_start_s,
+        window_end_s=scenario.crowd.window_end_s,
+        rng=streams.response,
+    )
+    clock.lap("response")
+    return RunOutput(
+        scenario=scenario,
+        seed=seed,
+        deployment=deployment,
+        trips=trips,
+        crowd=crowd,
+        population=population,
+        decisions=decisions,
         face_model=model,
         service_table=table,
         stage_seconds=clock.seconds,
         kernel=blas_kernel_info(),
+        response=response,
     )
-    response = respond(output, streams.response)
-    clock.lap("response")
-    return replace(output, response=response, stage_seconds=clock.seconds)
-
-
-def run_scenario(
-    scenario: Scenario,
-    *,
-    out: Path,
-    seed: int | None = None,
-    progress: RunProgress | None = None,
-    simulated: RunOutput | None = None,
-    extra: Callable[[ResultsWriter], dict[str, Any]] | None = None,
-) -> dict[str, Any]:
-    """Run the scenario and publish its results directory at ``out``. Returns the manifest.
-
-    ``simulated``: publish this output of `run_simulation` instead of running again; ``extra``
-    writes more into the folder before it is published and returns manifest sections to add.
-    """
-    progress = progress or _Silent()
-    began = time.perf_counter()
-    started_utc = datetime.now(UTC).isoformat(timespec="seconds")
-    with results_writer(out) as writer:
-        output = simulated or run_simulation(scenario, seed=seed, progress=progress)
-        progress.stage("recording results")
-        record_began = time.perf_counter()
-        for name, table in build_tables(output).items():
-            writer.write_table(name, table)
-        response_section = record_response(output, writer)
-        stage_seconds = {**output.stage_seconds, "recording": time.perf_counter() - record_began}
-        manifest = build_manifest(
-            output,
-            stage_seconds=stage_seconds,
-            wall_seconds=time.perf_counter() - began,
-            started_utc=started_utc,
-            environment={
-                "twin_version": __version__,
-                "python": platform.python_version(),
-                "machine": platform.machine(),
-            },
-        )
-        if response_section:
-            manifest["response"] = response_section
-        if extra is not None:
-            manifest.update(extra(writer))
-        return writer.publish(manifest)
