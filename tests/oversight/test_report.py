@@ -15,7 +15,7 @@ from scipy import stats
 from typer.testing import CliRunner
 
 from twin.cli.oversight import app, audit_app
-from twin.oversight.figures import oversight_figures, proportionality
+from twin.oversight.figures import oversight_figures
 from twin.oversight.report import render_html
 from twin.response.ledger import LEDGER_FILE
 from twin.results.publish import run_scenario
@@ -88,14 +88,6 @@ def test_figures_agree_with_the_run(run_dir: Path) -> None:
     assert {"incidents", "interventions", "funnel", "days"} <= set(manifest["tables"])
     assert manifest["tables"]["incidents"]["rows"] == funnel["incidents"]
     assert manifest["stage_seconds"]["response"] >= 0.0
-
-
-def test_proportionality_has_no_figure_without_a_denominator() -> None:
-    figures = proportionality(
-        faces=1000, bystander_faces=990, true_alerts=4, interventions=0, wrong_interventions=0
-    )
-    assert figures["faces_per_true_alert"] == 250.0
-    assert figures["bystander_faces_per_intervention"] is None
 
 
 class _Tags(HTMLParser):

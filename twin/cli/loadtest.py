@@ -251,8 +251,9 @@ def loadtest(
 
       twin loadtest --target http://127.0.0.1:8700 --window 07:30-09:30 --speed 10
     """
+    from twin.loadtest.plan import LoadtestRequest
     from twin.loadtest.sender import SenderError
-    from twin.loadtest.session import LoadtestRequest, run_loadtest
+    from twin.loadtest.session import run_loadtest
     from twin.loadtest.target import INPROCESS, parse_url
     from twin.scenario import find_scenario, load_scenario
 

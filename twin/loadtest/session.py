@@ -25,7 +25,7 @@ import numpy.typing as npt
 
 from twin.loadtest import prediction, rate_sweep, recorder
 from twin.loadtest.directory import write_results
-from twin.loadtest.plan import LoadtestPlan
+from twin.loadtest.plan import LoadtestRequest
 from twin.loadtest.plot import latency_throughput_figure
 from twin.loadtest.probes import (
     ProbePool,
@@ -54,24 +54,6 @@ WARMUP_RATE_PER_S: Final = 100.0
 WARMUP_S: Final = 1.0
 STEP_PAUSE_S: Final = 0.5  # between steps, so one step's stragglers do not meet the next
 LOADTEST_SPAWN_KEY: Final = 0x10AD  # the load test's own seed stream, apart from the run's
-
-
-@dataclass(frozen=True)
-class LoadtestRequest:
-    """Everything a load test needs, validated."""
-
-    scenario: Scenario
-    seed: int
-    plan: LoadtestPlan
-    target: str  # a matcher URL, or INPROCESS
-    out: Path
-    token: str | None = None
-    allow_remote: bool = False
-    sender_cpu: int | None = None
-    realtime: bool = True
-    max_connections: int = 512
-    request_timeout_s: float = 10.0
-    search_threads: int | None = None  # this process's FAISS threads (simulation, in-process)
 
 
 @dataclass(frozen=True)

@@ -16,12 +16,12 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from twin.oversight.figures import proportionality
 from twin.recognition.decisions import Decisions
 from twin.recognition.deployment import Deployment
 from twin.recognition.faces import NOT_ON_WATCHLIST
 from twin.recognition.population import Population
 from twin.response.ledger import LEDGER_FILE, Ledger
+from twin.response.proportionality import proportionality
 from twin.response.simulation import (
     DISMISSED,
     EXPIRED,
