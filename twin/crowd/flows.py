@@ -4,7 +4,7 @@ The crowd's demand (`twin.crowd.demand`) draws every trip's origin and destinati
 origin-destination pair walks the same shortest route (`twin.site.model.Site.route`). Coverage analytics
 and camera planning need only how many walk each route, not when, so a :class:`Flows` is the day's
 trips folded into routes, without the SimPy walk. :func:`scenario_flows` draws them exactly as a
-run of the scenario does (the same seed gives the same trips as `twin.run.runner`).
+run of the scenario does (the same seed and demand stream, `twin.streams`, give the same trips).
 """
 
 from __future__ import annotations
