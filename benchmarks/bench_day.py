@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from twin.run.runner import run_scenario
+from twin.results.publish import run_scenario
 from twin.scenario import load_scenario
 
 SGEMM_SHAPE = (8192, 512, 10_000)  # probes x dim x gallery, the shape of the day's matching

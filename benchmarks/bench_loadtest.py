@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.local_server import free_port, stop, wait_healthy
-from twin.loadtest.probes import gallery_matcher, scenario_faces
+from twin.loadtest.probes import scenario_gallery
 from twin.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-loadtest-") as tmp:
         scenario = load_scenario(SCENARIO)
         gallery = Path(tmp) / "watchlist.twg"
-        matcher = gallery_matcher(scenario, scenario_faces(scenario, scenario.seed))
+        matcher = scenario_gallery(scenario, scenario.seed).matcher
         matcher.save(gallery)
         report["gallery_size"] = matcher.size
         port = free_port()

@@ -22,8 +22,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from twin.results.publish import run_scenario
 from twin.results.writer import ResultsWriter
-from twin.run.runner import run_scenario
 from twin.scenario import load_scenario
 from twin.sweeps.year import DAYS, days_table, simulate_days, year_estimate
 

@@ -12,6 +12,14 @@ ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite tests/golden/*.json from this run instead of comparing with them",
+    )
+
+
 @pytest.fixture(scope="session")
 def plaza_scenario() -> Scenario:
     """The small plaza over a two-hour morning window: a few thousand searches."""

@@ -21,8 +21,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from twin.dashboard.loading import RUNS_ENV
+from twin.results.publish import run_scenario
 from twin.results.schema import MANIFEST
-from twin.run.runner import run_scenario
 from twin.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent

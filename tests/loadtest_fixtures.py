@@ -23,10 +23,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from twin.loadtest.probes import ScenarioFaces, gallery_matcher, scenario_faces
+from twin.loadtest.probes import scenario_gallery
 from twin.matcher import Matcher
 from twin.matcher.server import BackgroundServer
 from twin.matcher.service import ServiceConfig
+from twin.recognition.gallery import Gallery
 from twin.scenario import Scenario, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,14 +45,14 @@ def lt_scenario() -> Scenario:
 
 
 @pytest.fixture(scope="session")
-def lt_faces(lt_scenario: Scenario) -> ScenarioFaces:
-    return scenario_faces(lt_scenario, lt_scenario.seed)
+def lt_faces(lt_scenario: Scenario) -> Gallery:
+    return scenario_gallery(lt_scenario, lt_scenario.seed)
 
 
 @pytest.fixture(scope="session")
-def lt_gallery(lt_scenario: Scenario, lt_faces: ScenarioFaces) -> Matcher:
+def lt_gallery(lt_faces: Gallery) -> Matcher:
     """The plaza's watchlist as the service should hold it (ids 0..999)."""
-    return gallery_matcher(lt_scenario, lt_faces)
+    return lt_faces.matcher
 
 
 @pytest.fixture(scope="module")

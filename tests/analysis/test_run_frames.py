@@ -32,9 +32,8 @@ def plaza(dashboard_runs: DashboardRuns) -> dict[str, object]:
     }
 
 
-def test_the_palette_spells_outcomes_as_the_twin_does() -> None:
-    assert palette.OUTCOMES == outcomes.OUTCOMES
-    assert set(palette.OUTCOME_COLOURS) == set(outcomes.OUTCOMES)
+def test_every_outcome_has_a_colour_and_a_label() -> None:
+    assert set(palette.OUTCOME_COLOURS) == set(outcomes.OUTCOMES) == set(palette.OUTCOME_LABELS)
 
 
 def test_rejudging_at_the_recorded_threshold_reproduces_the_run(plaza: dict[str, object]) -> None:

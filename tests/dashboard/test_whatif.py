@@ -13,7 +13,7 @@ import pytest
 
 from twin.dashboard import whatif
 from twin.dashboard.progress import STAGE_SPANS, StreamlitRunProgress
-from twin.run.runner import run_scenario
+from twin.results.publish import run_scenario
 from twin.scenario import CrowdConfig, MatcherConfig, WatchlistConfig, load_scenario
 
 if TYPE_CHECKING:

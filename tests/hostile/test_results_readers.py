@@ -29,9 +29,9 @@ from typer.testing import CliRunner
 
 from twin.cli.app import app
 from twin.errors import ResultsError
+from twin.results.publish import run_scenario
 from twin.results.reader import read_results
 from twin.results.schema import MANIFEST, PEDESTRIANS, SITE_MAP_FILE
-from twin.run.runner import run_scenario
 from twin.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]

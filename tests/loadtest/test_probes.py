@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from twin.loadtest.probes import ScenarioFaces, replay_pool, sweep_pool
+from twin.loadtest.probes import replay_pool, sweep_pool
 from twin.matcher import Matcher
 from twin.recognition.faces import NOT_ON_WATCHLIST
+from twin.recognition.gallery import Gallery
 from twin.run.runner import run_simulation
 from twin.scenario import Scenario
 
@@ -26,18 +27,18 @@ def test_the_gallery_is_the_watchlist_twin_run_enrols(
         }
     )
     output = run_simulation(short)
-    assert output.matches.probes is not None and len(output.matches.top1_id) > 50
-    result = lt_gallery.search(output.matches.probes, k=1)
-    np.testing.assert_array_equal(result.ids[:, 0], output.matches.top1_id)
-    np.testing.assert_allclose(result.scores[:, 0], output.matches.top1_score, rtol=1e-6)
+    assert (
+        output.decisions.matches.probes is not None and len(output.decisions.matches.top1_id) > 50
+    )
+    result = lt_gallery.search(output.decisions.matches.probes, k=1)
+    np.testing.assert_array_equal(result.ids[:, 0], output.decisions.matches.top1_id)
+    np.testing.assert_allclose(result.scores[:, 0], output.decisions.matches.top1_score, rtol=1e-6)
 
 
 def test_the_sweep_pool_has_its_share_of_checked_mated_probes(
-    lt_faces: ScenarioFaces, lt_gallery: Matcher
+    lt_faces: Gallery, lt_gallery: Matcher
 ) -> None:
-    pool = sweep_pool(
-        lt_faces, lt_gallery, size=400, mated_share=0.25, rng=np.random.default_rng(1)
-    )
+    pool = sweep_pool(lt_faces, size=400, mated_share=0.25, rng=np.random.default_rng(1))
     mated = pool.expected_id != NOT_ON_WATCHLIST
     assert len(pool) == 400 and mated.sum() == 100
     assert pool.checked.sum() >= 90 and not pool.checked[~mated].any()
@@ -45,11 +46,10 @@ def test_the_sweep_pool_has_its_share_of_checked_mated_probes(
     np.testing.assert_array_equal(top1, pool.expected_id[pool.checked])
 
 
-def test_replay_probes_follow_each_capture(lt_faces: ScenarioFaces, lt_gallery: Matcher) -> None:
+def test_replay_probes_follow_each_capture(lt_faces: Gallery, lt_gallery: Matcher) -> None:
     subjects = np.array([NOT_ON_WATCHLIST, 5, NOT_ON_WATCHLIST, 9], dtype=np.int64)
     pool, rows = replay_pool(
         lt_faces,
-        lt_gallery,
         subjects=subjects,
         groups=np.zeros(4, dtype=np.int64),
         quality=np.full(4, 0.9),

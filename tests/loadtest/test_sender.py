@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 
 from twin.loadtest.http import NO_ANSWER_ID
-from twin.loadtest.probes import ProbePool, ScenarioFaces, sweep_pool
+from twin.loadtest.probes import ProbePool, sweep_pool
 from twin.loadtest.recorder import step_stats
 from twin.loadtest.schedule import NO_CAMERA, Schedule, poisson_schedule
 from twin.loadtest.sender import CONNECTION_ERROR, SenderProcess, SenderSettings
 from twin.matcher import Matcher
+from twin.recognition.gallery import Gallery
 
 if TYPE_CHECKING:
     from tests.loadtest_fixtures import FakeServer, Reply
@@ -21,10 +22,8 @@ pytest_plugins = ["tests.loadtest_fixtures"]
 
 
 @pytest.fixture(scope="module")
-def pool(lt_faces: ScenarioFaces, lt_gallery: Matcher) -> ProbePool:
-    return sweep_pool(
-        lt_faces, lt_gallery, size=256, mated_share=0.25, rng=np.random.default_rng(3)
-    )
+def pool(lt_faces: Gallery) -> ProbePool:
+    return sweep_pool(lt_faces, size=256, mated_share=0.25, rng=np.random.default_rng(3))
 
 
 def _burst(n: int, *, at_s: float = 0.0, pool_size: int = 256) -> Schedule:

@@ -10,7 +10,12 @@ import pytest
 from tests.site_fixtures import tiny_site, write
 from twin.crowd.demand import generate_trips
 from twin.crowd.walking import Passes, simulate_crowd
-from twin.recognition.captures import FACTOR_COLUMNS, capture_opportunities, frames_with_face
+from twin.recognition.captures import (
+    FACTOR_COLUMNS,
+    capture_opportunities,
+    frames_with_face,
+    recognition_cameras,
+)
 from twin.scenario import CamerasConfig, Scenario
 from twin.site.model import Site, load_site
 
@@ -62,6 +67,7 @@ def capture(site: Site, found: Passes, *, seed: int = 1, **config: object) -> ob
         found,
         settings,
         np.random.default_rng(seed),
+        recognition=recognition_cameras(site, settings),
         walking_speed_m_s=np.full(len(found), 1.34),
     )
 
@@ -155,7 +161,12 @@ def test_a_plaza_morning_gives_sensible_factors(plaza_scenario: Scenario) -> Non
     trips = generate_trips(site, plaza_scenario.crowd, rng)
     walked = simulate_crowd(site, trips)
     result = capture_opportunities(
-        site, walked.passes, plaza_scenario.cameras, rng, walking_speed_m_s=trips.speed_m_s
+        site,
+        walked.passes,
+        plaza_scenario.cameras,
+        rng,
+        recognition=recognition_cameras(site, plaza_scenario.cameras),
+        walking_speed_m_s=trips.speed_m_s,
     )
     assert len(result) == len(walked.passes) > 100
     assert 0.1 < result.searched.mean() < 0.9

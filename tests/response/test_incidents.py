@@ -118,7 +118,6 @@ def test_real_walks_past_several_cameras_merge_into_one_incident_each() -> None:
     incident per walker under the walk-graph bounds: the bounds admit real walking."""
     from pathlib import Path
 
-    from twin.recognition.captures import recognition_cameras
     from twin.response.simulation import transit_times
     from twin.run.runner import run_simulation
     from twin.scenario import load_scenario
@@ -134,8 +133,8 @@ def test_real_walks_past_several_cameras_merge_into_one_incident_each() -> None:
             ],
         )
     )
-    site, passes = output.site, output.crowd.passes
-    recognition = recognition_cameras(site, output.scenario.cameras)
+    site, passes = output.deployment.site, output.crowd.passes
+    recognition = output.deployment.recognition
     watched = np.flatnonzero(recognition[passes.camera])
     walker = passes.pedestrian[watched]
     several = np.isin(walker, np.flatnonzero(np.bincount(walker) >= 2))

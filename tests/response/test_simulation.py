@@ -33,8 +33,9 @@ from twin.response.simulation import (
     credible_probability,
     simulate_response,
 )
+from twin.results.publish import run_scenario
 from twin.results.response_tables import funnel_counts, funnel_table
-from twin.run.runner import RunOutput, run_scenario, run_simulation
+from twin.run.runner import RunOutput, run_simulation
 from twin.scenario import ResponseConfig, Scenario, load_scenario
 from twin.site.model import Site, load_site
 
@@ -357,11 +358,11 @@ def test_no_embedding_of_a_non_matched_face_is_written(tmp_path: Path) -> None:
         ],
     )
     output = run_simulation(scenario)
-    probes = output.matches.probes
-    assert probes is not None and len(probes) == len(output.search_rows)
+    probes = output.decisions.matches.probes
+    assert probes is not None and len(probes) == len(output.decisions.rows)
     out = tmp_path / "run"
     run_scenario(scenario, out=out, simulated=output)
-    codes = output.outcome_codes()
+    codes = output.decisions.outcome
     not_matched = np.flatnonzero(
         (codes == OUTCOMES.index(CORRECT_NON_ALERT)) | (codes == OUTCOMES.index(MISSED))
     )

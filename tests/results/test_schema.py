@@ -10,8 +10,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from twin.results import schema
+from twin.results.publish import run_scenario
 from twin.results.writer import results_writer
-from twin.run.runner import run_scenario
 from twin.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]

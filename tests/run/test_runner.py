@@ -9,8 +9,9 @@ import pyarrow as pa
 import pytest
 
 from twin.recognition.outcomes import summarise
+from twin.results.publish import run_scenario
 from twin.results.reader import read_results
-from twin.run.runner import run_scenario, run_simulation, timing_batch_sizes
+from twin.run.runner import run_simulation, timing_batch_sizes
 from twin.scenario import Scenario
 
 # Columns that hold wall-clock measurements: they differ between runs by design.
@@ -117,11 +118,15 @@ def test_measured_service_times_give_the_same_decisions(plaza_scenario: Scenario
         ),
         seed=5,
     )
-    np.testing.assert_array_equal(table_mode.matches.top1_id, measured.matches.top1_id)
-    np.testing.assert_array_equal(table_mode.matches.top1_score, measured.matches.top1_score)
-    assert measured.pipeline.busy_s > 0
+    np.testing.assert_array_equal(
+        table_mode.decisions.matches.top1_id, measured.decisions.matches.top1_id
+    )
+    np.testing.assert_array_equal(
+        table_mode.decisions.matches.top1_score, measured.decisions.matches.top1_score
+    )
+    assert measured.decisions.pipeline.busy_s > 0
     # every batch's service time is its own measured call: positive and not drawn from the table
-    assert np.all(measured.pipeline.service_s > 0)
+    assert np.all(measured.decisions.pipeline.service_s > 0)
 
 
 def test_changing_the_watchlist_leaves_the_crowd_alone(plaza_scenario: Scenario) -> None:
@@ -133,7 +138,7 @@ def test_changing_the_watchlist_leaves_the_crowd_alone(plaza_scenario: Scenario)
         seed=3,
     )
     np.testing.assert_array_equal(base.trips.start_s, bigger.trips.start_s)
-    np.testing.assert_array_equal(base.search_rows, bigger.search_rows)
+    np.testing.assert_array_equal(base.decisions.rows, bigger.decisions.rows)
 
 
 def test_timing_batch_sizes_cover_the_largest_batch() -> None:
@@ -149,14 +154,14 @@ def test_multi_frame_tracks_search_every_frame_and_decide_once(
     faces = plaza_scenario.faces.model_copy(update={"frames_per_track": 3, "fusion": fusion})
     single = run_simulation(plaza_scenario, seed=9)
     multi = run_simulation(plaza_scenario.model_copy(update={"faces": faces}), seed=9)
-    np.testing.assert_array_equal(single.search_rows, multi.search_rows)  # same tracks
-    assert multi.matches.frames == 3
-    assert len(multi.matches.top1_id) == len(multi.search_rows)
-    assert len(multi.pipeline.done_s) == len(multi.search_rows)
-    mated = ~np.isnan(multi.matches.mate_score)
+    np.testing.assert_array_equal(single.decisions.rows, multi.decisions.rows)  # same tracks
+    assert multi.decisions.matches.frames == 3
+    assert len(multi.decisions.matches.top1_id) == len(multi.decisions.rows)
+    assert len(multi.decisions.pipeline.done_s) == len(multi.decisions.rows)
+    mated = ~np.isnan(multi.decisions.matches.mate_score)
     threshold = multi.face_model.threshold_cosine
     if fusion == "max":
         # more chances to match: a genuine face passes the threshold at least as often
-        assert np.mean(multi.matches.mate_score[mated] >= threshold) >= np.mean(
-            single.matches.mate_score[mated] >= threshold
+        assert np.mean(multi.decisions.matches.mate_score[mated] >= threshold) >= np.mean(
+            single.decisions.matches.mate_score[mated] >= threshold
         )

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from tests.sweep_fixtures import FAST, PLAZA, WINDOW, fake_records, plaza_plan
 from twin.cli.sweeps import sweep_app
 from twin.errors import TwinInputError
-from twin.run.runner import run_scenario
+from twin.results.publish import run_scenario
 from twin.scenario import load_scenario
 from twin.sweeps.compare import compare, compare_runs, compare_sweeps
 from twin.sweeps.tables import write_index

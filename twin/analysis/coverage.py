@@ -36,6 +36,7 @@ from twin.site.model import Site
 from twin.site.optics import DORI_GRADES, DORI_PX_PER_M, face_px_per_m, pitch_deg
 
 FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int64]
 
 #: Walkways are sampled at most this far apart, m.
@@ -247,10 +248,15 @@ def capture_chance(
     seen: Sightings,
     site: Site,
     config: CamerasConfig,
+    recognition: BoolArray | None = None,
 ) -> tuple[FloatArray, FloatArray]:
     """Chance that a walker at each sample is captured at recognition grade there, walking from the
-    edge's lower node to its higher and the other way (see the module docstring)."""
-    recognition = recognition_cameras(site, config)
+    edge's lower node to its higher and the other way (see the module docstring).
+
+    ``recognition``: the cameras that run recognition, when already decided (else from ``config``).
+    """
+    if recognition is None:
+        recognition = recognition_cameras(site, config)
     heights = np.array([c.mount_height_m for c in site.cameras], dtype=np.float64)
     usable = (
         recognition[seen.camera]
@@ -375,11 +381,13 @@ def coverage_report(
     *,
     config: CamerasConfig | None = None,
     flows: Flows | None = None,
+    recognition: BoolArray | None = None,
     step_m: float = SAMPLE_STEP_M,
     cell_m: float = PROBABILITY_CELL_M,
 ) -> CoverageReport:
     """Coverage by grade, blind spots and the identification-probability map of ``site``; with
-    ``flows``, also the share of pedestrian-metres at each grade and flow-weighted chances."""
+    ``flows``, also the share of pedestrian-metres at each grade and flow-weighted chances.
+    ``recognition``: the run's recognition flags when already decided (else from ``config``)."""
     config = config or CamerasConfig()
     samples = walkway_samples(site, step_m=step_m)
     seen = sightings(site, samples)
@@ -387,7 +395,7 @@ def coverage_report(
     capable = np.array([c.recognition_capable for c in site.cameras], dtype=np.bool_)
     walkers = sample_walkers(samples, flows) if flows is not None else None
     through = walkers[0] + walkers[1] if walkers is not None else None
-    chance = capture_chance(samples, seen, site, config)
+    chance = capture_chance(samples, seen, site, config, recognition)
     spots = blind_spots(site, samples, best, walkers=through)
     if walkers is not None and through is not None:
         moving = np.where(through > 0, through, 1.0)

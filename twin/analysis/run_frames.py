@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from twin.figures.palette import FALSE_ALERT, MISSED, OUTCOMES, TRUE_ALERT
+from twin.recognition.outcome_names import FALSE_ALERT, MISSED, OUTCOMES, TRUE_ALERT
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -136,7 +136,7 @@ def latency_by_bin(decisions: pd.DataFrame, *, start_s: float, bin_s: int) -> pd
 def rejudge(decisions: pd.DataFrame, threshold: float) -> pd.Series:
     """Each search's outcome (a name in twin.recognition.outcomes.OUTCOMES) at another cosine threshold."""
     from twin.recognition.outcomes import (
-        classify,  # imported here: it loads the faces model (see palette)
+        classify,  # imported here: it loads the faces model (see outcome_names)
     )
 
     codes = classify(

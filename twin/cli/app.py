@@ -159,7 +159,7 @@ def run(
 
       twin run --set crowd.daily_pedestrians=150000 --set watchlist.size=7
     """
-    from twin.run.runner import run_scenario
+    from twin.results.publish import run_scenario
     from twin.scenario import find_scenario, load_scenario
 
     scenario_path = find_scenario(scenario)

@@ -251,8 +251,9 @@ def loadtest(
 
       twin loadtest --target http://127.0.0.1:8700 --window 07:30-09:30 --speed 10
     """
+    from twin.loadtest.plan import LoadtestRequest
     from twin.loadtest.sender import SenderError
-    from twin.loadtest.session import LoadtestRequest, run_loadtest
+    from twin.loadtest.session import run_loadtest
     from twin.loadtest.target import INPROCESS, parse_url
     from twin.scenario import find_scenario, load_scenario
 
@@ -325,9 +326,9 @@ def loadtest(
 
 
 def _write_gallery(scenario: Scenario, seed: int, path: Path, *, as_json: bool) -> None:
-    from twin.loadtest.probes import gallery_matcher, scenario_faces
+    from twin.loadtest.probes import scenario_gallery
 
-    matcher = gallery_matcher(scenario, scenario_faces(scenario, seed))
+    matcher = scenario_gallery(scenario, seed).matcher
     try:
         matcher.save(path)
     except OSError as exc:

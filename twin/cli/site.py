@@ -359,12 +359,11 @@ def graph(
 
       twin cameras graph site_maps/small_plaza.geojson --out plaza-graph.graphml --html graph.html
     """
-    import numpy as np
-
     from twin.analysis.camera_graph import GRAPH_FORMATS, camera_graph, write_graph
     from twin.crowd.demand import generate_trips
     from twin.crowd.walking import simulate_crowd
     from twin.scenario import CrowdConfig
+    from twin.streams import streams_for
 
     if out is not None and out.suffix.lower() not in GRAPH_FORMATS:
         raise TwinInputError(f"--out: {out}; allowed: a file ending {' or '.join(GRAPH_FORMATS)}")
@@ -373,8 +372,7 @@ def graph(
     began = time.perf_counter()
     site, loaded, _ = _load(map_path, scenario, cameras)
     crowd, seed = (loaded.crowd, loaded.seed) if loaded is not None else (CrowdConfig(), 0)
-    demand = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
-    walked = simulate_crowd(site, generate_trips(site, crowd, demand))
+    walked = simulate_crowd(site, generate_trips(site, crowd, streams_for(seed).demand))
     built = camera_graph(site, walked.passes, min_transitions=min_transitions)
     if out is not None:
         try:

@@ -4,7 +4,7 @@ The crowd's demand (`twin.crowd.demand`) draws every trip's origin and destinati
 origin-destination pair walks the same shortest route (`twin.site.model.Site.route`). Coverage analytics
 and camera planning need only how many walk each route, not when, so a :class:`Flows` is the day's
 trips folded into routes, without the SimPy walk. :func:`scenario_flows` draws them exactly as a
-run of the scenario does (the same seed gives the same trips as `twin.run.runner`).
+run of the scenario does (the same seed and demand stream, `twin.streams`, give the same trips).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from twin.crowd.demand import Trips, generate_trips
 from twin.site.model import Route, Site
+from twin.streams import streams_for
 
 if TYPE_CHECKING:
     from twin.scenario import CrowdConfig
@@ -74,5 +75,4 @@ def flows_from_trips(site: Site, trips: Trips) -> Flows:
 
 def scenario_flows(site: Site, crowd: CrowdConfig, *, seed: int) -> Flows:
     """The trips a run of a scenario with this crowd and seed draws, folded into routes."""
-    demand_stream = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
-    return flows_from_trips(site, generate_trips(site, crowd, demand_stream))
+    return flows_from_trips(site, generate_trips(site, crowd, streams_for(seed).demand))

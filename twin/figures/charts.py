@@ -19,17 +19,15 @@ from twin.analysis.run_frames import NOTABLE_OUTCOMES
 from twin.figures.palette import (
     BLACK,
     BLUE,
-    FALSE_ALERT,
     GREY,
-    MISSED,
     ORANGE,
     OUTCOME_COLOURS,
     OUTCOME_LABELS,
     SKY_BLUE,
-    TRUE_ALERT,
     VERMILLION,
     styled,
 )
+from twin.recognition.outcome_names import FALSE_ALERT, MISSED, TRUE_ALERT
 
 # Clock axes: seconds after midnight drawn as times on an arbitrary day.
 _DAY: Final = pd.Timestamp("2000-01-01")

@@ -12,14 +12,12 @@ from typing import Final
 
 import plotly.graph_objects as go
 
-# The decision outcomes as the results schema spells them (docs/results.md, `outcome` column); the
-# same strings as twin.recognition.outcomes.OUTCOMES (a test holds them equal). Not imported from there: that
-# module pulls in the faces model and scipy, which would add most of a second to the first page.
-TRUE_ALERT: Final = "true_alert"
-FALSE_ALERT: Final = "false_alert"
-MISSED: Final = "missed"
-CORRECT_NON_ALERT: Final = "correct_non_alert"
-OUTCOMES: Final = (TRUE_ALERT, FALSE_ALERT, MISSED, CORRECT_NON_ALERT)
+from twin.recognition.outcome_names import (
+    CORRECT_NON_ALERT,
+    FALSE_ALERT,
+    MISSED,
+    TRUE_ALERT,
+)
 
 # Okabe-Ito, by name.
 BLACK: Final = "#000000"

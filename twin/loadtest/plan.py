@@ -5,6 +5,7 @@ rates (``--rates``, each held ``--step-s`` seconds, then up to ``--refine`` step
 the first rate over it), or both; with neither, it sweeps `DEFAULT_RATES_PER_S`. Every plan has a
 duration cap: the load it would send, in seconds, must fit under ``--duration-cap-s`` (itself at most
 `MAX_DURATION_CAP_S`); draining answers after a step (at most the request timeout) comes on top.
+A `LoadtestRequest` is the plan with everything else a load test needs (scenario, seed, target).
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Final
 
 from twin.errors import TwinInputError
+from twin.scenario import Scenario
 
 DEFAULT_RATES_PER_S: Final = (250.0, 500.0, 1000.0, 2000.0, 4000.0, 8000.0)
 MAX_RATE_PER_S: Final = 100_000.0  # requests per second one sender process is asked to issue
@@ -149,3 +152,21 @@ def make_plan(
             f"{MAX_REQUESTS:,} (shorten the steps)"
         )
     return plan
+
+
+@dataclass(frozen=True)
+class LoadtestRequest:
+    """Everything a load test needs, validated."""
+
+    scenario: Scenario
+    seed: int
+    plan: LoadtestPlan
+    target: str  # a matcher URL, or INPROCESS
+    out: Path
+    token: str | None = None
+    allow_remote: bool = False
+    sender_cpu: int | None = None
+    realtime: bool = True
+    max_connections: int = 512
+    request_timeout_s: float = 10.0
+    search_threads: int | None = None  # this process's FAISS threads (simulation, in-process)

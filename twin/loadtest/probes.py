@@ -22,18 +22,12 @@ import numpy as np
 import numpy.typing as npt
 
 from twin.matcher import Matcher
-from twin.recognition.faces import (
-    NOT_ON_WATCHLIST,
-    FaceModel,
-    Watchlist,
-    capture_embeddings,
-    fit_face_model,
-    make_watchlist,
-)
+from twin.recognition.faces import NOT_ON_WATCHLIST, capture_embeddings
+from twin.recognition.gallery import Gallery, build_gallery
 from twin.recognition.population import make_population
 from twin.recognition.profiles import load_profile
-from twin.run.runner import STREAMS
 from twin.scenario import Scenario
+from twin.streams import streams_for
 
 Float32Array = npt.NDArray[np.float32]
 FloatArray = npt.NDArray[np.float64]
@@ -65,16 +59,8 @@ class ProbePool:
         )
 
 
-@dataclass(frozen=True)
-class ScenarioFaces:
-    """The scenario's fitted face model and its watchlist for one seed."""
-
-    model: FaceModel
-    watchlist: Watchlist
-
-
-def scenario_faces(scenario: Scenario, seed: int) -> ScenarioFaces:
-    """The face model and watchlist that `twin run` makes for ``scenario`` and ``seed``.
+def scenario_gallery(scenario: Scenario, seed: int) -> Gallery:
+    """The face model, watchlist and matcher that `twin run` makes for ``scenario`` and ``seed``.
 
     The watchlist's groups are the population stream's first draw and its faces the watchlist
     stream's, so they do not depend on the window or the crowd.
@@ -82,24 +68,16 @@ def scenario_faces(scenario: Scenario, seed: int) -> ScenarioFaces:
     profile = load_profile(
         scenario.faces.algorithm, scenario_dir=scenario.source.parent if scenario.source else None
     )
-    model = fit_face_model(profile, scenario.faces, scenario.watchlist, scenario.matcher)
-    streams = dict(zip(STREAMS, np.random.SeedSequence(seed).spawn(len(STREAMS)), strict=True))
-    groups = make_population(
-        0, scenario.faces, scenario.watchlist, np.random.default_rng(streams["population"])
-    ).watchlist_group
-    watchlist = make_watchlist(np.random.default_rng(streams["watchlist"]), model, groups)
-    return ScenarioFaces(model=model, watchlist=watchlist)
-
-
-def gallery_matcher(scenario: Scenario, faces: ScenarioFaces) -> Matcher:
-    """A matcher holding the watchlist with ids ``0..size-1``, on the scenario's backend."""
-    matcher = Matcher(scenario.faces.embedding_dim, backend=scenario.matcher.backend)
-    matcher.add(
-        np.arange(len(faces.watchlist), dtype=np.int64),
-        faces.watchlist.enrolled,
+    streams = streams_for(seed)
+    groups = make_population(0, scenario.faces, scenario.watchlist, streams.population)
+    return build_gallery(
+        profile,
+        scenario,
+        groups.watchlist_group,
+        streams.watchlist,
+        backend=scenario.matcher.backend,
         provenance=GALLERY_PROVENANCE,
     )
-    return matcher
 
 
 def _checked(reference: Matcher, embeddings: Float32Array, expected_id: IntArray) -> BoolArray:
@@ -112,8 +90,7 @@ def _checked(reference: Matcher, embeddings: Float32Array, expected_id: IntArray
 
 
 def sweep_pool(
-    faces: ScenarioFaces,
-    reference: Matcher,
+    gallery: Gallery,
     *,
     size: int,
     mated_share: float,
@@ -121,10 +98,11 @@ def sweep_pool(
 ) -> ProbePool:
     """``size`` probes for constant-rate steps, ``mated_share`` of them of watchlisted people.
 
-    Captures are at the algorithm profile's reference quality; strangers belong to groups by the
+    Checked against the gallery's own matcher. Captures are at the algorithm profile's reference
+    quality; strangers belong to groups by the
     scenario's shares (watchlisted people to their own, `capture_embeddings` sees to it).
     """
-    model, watchlist = faces.model, faces.watchlist
+    model, watchlist = gallery.model, gallery.watchlist
     n_mated = round(size * mated_share)
     subjects = np.full(size, NOT_ON_WATCHLIST, dtype=np.int64)
     subjects[:n_mated] = rng.integers(0, len(watchlist), size=n_mated)
@@ -134,12 +112,11 @@ def sweep_pool(
     embeddings, _ = capture_embeddings(rng, model, watchlist, subjects, groups, quality)
     order = rng.permutation(size)  # mated probes spread through the pool
     embeddings, subjects = embeddings[order], subjects[order]
-    return ProbePool(embeddings, subjects, _checked(reference, embeddings, subjects))
+    return ProbePool(embeddings, subjects, _checked(gallery.matcher, embeddings, subjects))
 
 
 def replay_pool(
-    faces: ScenarioFaces,
-    reference: Matcher,
+    gallery: Gallery,
     *,
     subjects: IntArray,
     groups: IntArray,
@@ -149,11 +126,11 @@ def replay_pool(
 ) -> tuple[ProbePool, IntArray]:
     """Probes for the replayed captures, and each capture's ``frames`` pool rows (consecutive).
 
-    Every frame of a watchlisted person's capture is a probe of their own, at the capture's quality;
+    Checked against the gallery's own matcher. Every frame of a watchlisted person's capture is a probe of their own, at the capture's quality;
     strangers' frames cycle through `STRANGER_POOL_PROBES` strangers' probes (the matcher's work does
     not depend on whose face it searches).
     """
-    model, watchlist = faces.model, faces.watchlist
+    model, watchlist = gallery.model, gallery.watchlist
     mated = np.flatnonzero(subjects != NOT_ON_WATCHLIST)
     n_strangers = min(STRANGER_POOL_PROBES, max(1, len(subjects) * frames))
     stranger_groups = rng.choice(groups, size=n_strangers) if len(groups) else np.zeros(1, np.int64)
@@ -181,5 +158,5 @@ def replay_pool(
     )
     rows = rng.integers(0, n_strangers, size=(len(subjects), frames)).astype(np.int64)
     rows[mated] = n_strangers + np.arange(len(mated) * frames, dtype=np.int64).reshape(-1, frames)
-    pool = ProbePool(embeddings, expected, _checked(reference, embeddings, expected))
+    pool = ProbePool(embeddings, expected, _checked(gallery.matcher, embeddings, expected))
     return pool, rows.ravel()

@@ -25,14 +25,12 @@ import numpy.typing as npt
 
 from twin.loadtest import prediction, rate_sweep, recorder
 from twin.loadtest.directory import write_results
-from twin.loadtest.plan import LoadtestPlan
+from twin.loadtest.plan import LoadtestRequest
 from twin.loadtest.plot import latency_throughput_figure
 from twin.loadtest.probes import (
     ProbePool,
-    ScenarioFaces,
-    gallery_matcher,
     replay_pool,
-    scenario_faces,
+    scenario_gallery,
     sweep_pool,
 )
 from twin.loadtest.schedule import Schedule, poisson_schedule, replay_schedule
@@ -47,6 +45,7 @@ from twin.loadtest.target import (
     require_loopback,
 )
 from twin.matcher import Matcher, blas_kernel_info, configure_threads
+from twin.recognition.gallery import Gallery
 from twin.run.runner import RunOutput, run_simulation
 from twin.scenario import Scenario
 
@@ -55,24 +54,6 @@ WARMUP_RATE_PER_S: Final = 100.0
 WARMUP_S: Final = 1.0
 STEP_PAUSE_S: Final = 0.5  # between steps, so one step's stragglers do not meet the next
 LOADTEST_SPAWN_KEY: Final = 0x10AD  # the load test's own seed stream, apart from the run's
-
-
-@dataclass(frozen=True)
-class LoadtestRequest:
-    """Everything a load test needs, validated."""
-
-    scenario: Scenario
-    seed: int
-    plan: LoadtestPlan
-    target: str  # a matcher URL, or INPROCESS
-    out: Path
-    token: str | None = None
-    allow_remote: bool = False
-    sender_cpu: int | None = None
-    realtime: bool = True
-    max_connections: int = 512
-    request_timeout_s: float = 10.0
-    search_threads: int | None = None  # this process's FAISS threads (simulation, in-process)
 
 
 @dataclass(frozen=True)
@@ -103,8 +84,7 @@ def windowed(scenario: Scenario, window_s: tuple[float, float]) -> Scenario:
 
 def _replay(
     request: LoadtestRequest,
-    faces: ScenarioFaces,
-    reference: Matcher,
+    gallery: Gallery,
     rng: np.random.Generator,
     row_offset: int,
 ) -> tuple[_Replay, ProbePool]:
@@ -113,25 +93,24 @@ def _replay(
     scenario = windowed(request.scenario, request.plan.window_s)
     output = run_simulation(scenario, seed=request.seed)
     # People still walking at the window's end are captured after it: not the window's traffic.
-    best_s = output.captures.passes.best_s[output.search_rows]
+    decisions = output.decisions
+    best_s = decisions.time_s
     in_window = (best_s >= scenario.crowd.window_start_s) & (best_s < scenario.crowd.window_end_s)
-    rows = output.search_rows[in_window]
-    pedestrians = output.captures.passes.pedestrian[rows]
+    rows = decisions.rows[in_window]
     pool, probe_rows = replay_pool(
-        faces,
-        reference,
-        subjects=output.population.pedestrian_subject[pedestrians],
-        groups=output.population.pedestrian_group[pedestrians],
-        quality=output.captures.quality[rows],
-        frames=output.matches.frames,
+        gallery,
+        subjects=decisions.subject[in_window],
+        groups=decisions.group[in_window],
+        quality=decisions.captures.quality[rows],
+        frames=decisions.matches.frames,
         rng=rng,
     )
     edge = scenario.loadtest
     schedule = replay_schedule(
-        output.captures.passes.best_s[rows],
-        output.captures.passes.camera[rows].astype(np.int64),
+        decisions.captures.passes.best_s[rows],
+        decisions.captures.passes.camera[rows].astype(np.int64),
         probe_rows + row_offset,
-        frames=output.matches.frames,
+        frames=decisions.matches.frames,
         window_start_s=scenario.crowd.window_start_s,
         window_end_s=scenario.crowd.window_end_s,
         speed=request.plan.speed,
@@ -242,7 +221,7 @@ def _run_replay(
         records,
         simulated,
         as_service,
-        simulated_at_1x_s=replay.output.pipeline.latency_s[replay.in_window],
+        simulated_at_1x_s=replay.output.decisions.pipeline.latency_s[replay.in_window],
         counters=counters,
         table=replay.output.service_table,
         simulated_search_threads=replay.output.kernel.get("faiss_openmp_threads"),
@@ -326,10 +305,10 @@ def _run_loadtest(request: LoadtestRequest, say: Callable[[str], None]) -> Loadt
     rng = np.random.default_rng(
         np.random.SeedSequence(request.seed, spawn_key=(LOADTEST_SPAWN_KEY,))
     )
-    faces = scenario_faces(scenario, request.seed)
-    reference = gallery_matcher(scenario, faces)
+    gallery = scenario_gallery(scenario, request.seed)
+    reference = gallery.matcher
     pool = sweep_pool(
-        faces, reference, size=SWEEP_POOL_PROBES, mated_share=scenario.loadtest.mated_share, rng=rng
+        gallery, size=SWEEP_POOL_PROBES, mated_share=scenario.loadtest.mated_share, rng=rng
     )
     interrupted = False
     stopped_reason: str | None = None
@@ -344,7 +323,7 @@ def _run_loadtest(request: LoadtestRequest, say: Callable[[str], None]) -> Loadt
         replay: _Replay | None = None
         if plan.window_s is not None:
             say(f"simulating {clock(plan.window_s[0])}-{clock(plan.window_s[1])} to replay it")
-            replay, replay_probes = _replay(request, faces, reference, rng, len(pool))
+            replay, replay_probes = _replay(request, gallery, rng, len(pool))
             pool = ProbePool.concatenate([pool, replay_probes])
         settings = SenderSettings(
             base_url=target.base_url,

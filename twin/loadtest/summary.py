@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import os
 import platform
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from twin import __version__
 from twin.loadtest import prediction, rate_sweep, recorder
+from twin.loadtest.plan import LoadtestRequest
 from twin.loadtest.target import Target
-
-if TYPE_CHECKING:
-    from twin.loadtest.session import LoadtestRequest
 
 
 def clock(seconds: float) -> str:

@@ -11,7 +11,8 @@ proportionality figures:
 - **share of a group's passers-by subject to a wrong intervention**: people of the group stopped
   who were not the person on the watchlist, divided by the group's people whose faces were scanned.
 
-`twin.oversight.report` renders these figures as HTML; ``twin report --json`` prints them as they are.
+The proportionality figures are worked out when the run is recorded (`twin.response.proportionality`)
+and read back from the manifest here. `twin.oversight.report` renders these figures as HTML; ``twin report --json`` prints them as they are.
 """
 
 from __future__ import annotations
@@ -22,27 +23,6 @@ from twin.errors import ResultsError
 from twin.response.ledger import verify
 from twin.results.reader import Results, inside
 from twin.results.schema import PEDESTRIANS
-
-
-def _ratio(numerator: float, denominator: float) -> float | None:
-    return numerator / denominator if denominator else None
-
-
-def proportionality(
-    *,
-    faces: int,
-    bystander_faces: int,
-    true_alerts: int,
-    interventions: int,
-    wrong_interventions: int,
-) -> dict[str, float | None]:
-    """Faces processed per true alert, bystander faces per intervention and per wrong one (None
-    where nothing was in the denominator)."""
-    return {
-        "faces_per_true_alert": _ratio(faces, true_alerts),
-        "bystander_faces_per_intervention": _ratio(bystander_faces, interventions),
-        "bystander_faces_per_wrong_intervention": _ratio(bystander_faces, wrong_interventions),
-    }
 
 
 def _scanned_passers_by(results: Results) -> int:

@@ -26,15 +26,11 @@ import numpy.typing as npt
 from scipy import stats
 
 from twin.matcher import Matcher
-from twin.recognition.faces import (
-    NOT_ON_WATCHLIST,
-    FaceModel,
-    capture_embeddings,
-    fit_face_model,
-    make_watchlist,
-)
+from twin.recognition.faces import NOT_ON_WATCHLIST, capture_embeddings
+from twin.recognition.gallery import build_gallery
 from twin.recognition.profiles import AlgorithmProfile
 from twin.scenario import Scenario
+from twin.streams import streams_for
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -75,13 +71,6 @@ class Proportion:
         }
 
 
-def _gallery(model: FaceModel, enrolled: npt.NDArray[np.float32]) -> Matcher:
-    """The 10,000-identity watchlist as one real matcher; identity i belongs to sub-gallery i // 1,000."""
-    matcher = Matcher(model.dim)
-    matcher.add(np.arange(len(enrolled), dtype=np.int64), enrolled, provenance="calibration")
-    return matcher
-
-
 def _hits_per_gallery(
     matcher: Matcher, probes: npt.NDArray[np.float32], threshold: float
 ) -> tuple[npt.NDArray[np.int64], FloatArray]:
@@ -119,16 +108,24 @@ def calibrate(
 ) -> dict[str, Any]:
     """Measure the fitted model through the real matcher. Returns the report (see module doc)."""
     began = time.perf_counter()
-    rng = np.random.default_rng(seed)
-    model = fit_face_model(profile, scenario.faces, scenario.watchlist, scenario.matcher)
+    streams = streams_for(seed)  # the run's layout: groups, enrolled faces and probes apart
+    shares = np.array([group.share for group in scenario.faces.groups])
+    watchlist_groups = streams.population.choice(
+        len(shares), size=LARGE_WATCHLIST, p=shares / shares.sum()
+    ).astype(np.int64)
+    # One exact (flat) index of 10,000 identities; identity i belongs to sub-gallery i // 1,000.
+    gallery = build_gallery(
+        profile,
+        scenario,
+        watchlist_groups,
+        streams.watchlist,
+        backend="flat",
+        provenance="calibration",
+    )
+    model, watchlist, matcher = gallery.model, gallery.watchlist, gallery.matcher
     threshold = model.threshold_cosine
     n_groups = len(model.groups)
-    shares = np.array([group.share for group in model.groups])
-    watchlist_groups = rng.choice(n_groups, size=LARGE_WATCHLIST, p=shares / shares.sum()).astype(
-        np.int64
-    )
-    watchlist = make_watchlist(rng, model, watchlist_groups)
-    matcher = _gallery(model, watchlist.enrolled)
+    rng = streams.probes
     quality_ref = model.reference_quality
     total_work = float(non_mated + mated)
 

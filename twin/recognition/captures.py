@@ -139,14 +139,15 @@ def capture_opportunities(
     config: CamerasConfig,
     rng: np.random.Generator,
     *,
+    recognition: BoolArray,
     walking_speed_m_s: FloatArray,
 ) -> Captures:
     """Score every pass and decide which ones are searched.
 
-    ``walking_speed_m_s`` is each pedestrian's speed (indexed by ``passes.pedestrian``), m/s. The
-    only random draw is the head yaw, one normal per pass from ``rng``.
+    ``recognition`` flags the cameras that run recognition (one per ``site.cameras``, as
+    `recognition_cameras` decides); ``walking_speed_m_s`` is each pedestrian's speed (indexed by
+    ``passes.pedestrian``), m/s. The only random draw is the head yaw, one normal per pass from ``rng``.
     """
-    recognition = recognition_cameras(site, config)
     head_yaw = passes.facing_deg + rng.normal(0.0, config.head_yaw_sd_deg, len(passes))
     head_yaw = np.abs((head_yaw + 180.0) % 360.0 - 180.0)
 

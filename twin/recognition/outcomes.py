@@ -21,16 +21,15 @@ import numpy as np
 import numpy.typing as npt
 
 from twin.recognition.faces import NOT_ON_WATCHLIST
+from twin.recognition.outcome_names import CORRECT_NON_ALERT as CORRECT_NON_ALERT
+from twin.recognition.outcome_names import FALSE_ALERT as FALSE_ALERT
+from twin.recognition.outcome_names import MISSED as MISSED
+from twin.recognition.outcome_names import OUTCOMES as OUTCOMES
+from twin.recognition.outcome_names import TRUE_ALERT as TRUE_ALERT
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
-
-TRUE_ALERT = "true_alert"
-FALSE_ALERT = "false_alert"
-MISSED = "missed"
-CORRECT_NON_ALERT = "correct_non_alert"
-OUTCOMES = (TRUE_ALERT, FALSE_ALERT, MISSED, CORRECT_NON_ALERT)
 
 
 def classify(

@@ -27,13 +27,13 @@ import shapely
 from shapely.geometry import LineString, Point
 
 from twin.errors import ScenarioError
-from twin.recognition.captures import recognition_cameras
+from twin.recognition.deployment import Deployment
 from twin.scenario import PostConfig, ResponseConfig
 from twin.site.model import Site
 from twin.site.walkgraph import ENTRANCE_SNAP_M, route_line
 
 if TYPE_CHECKING:
-    from twin.scenario import Scenario
+    pass
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -254,6 +254,6 @@ def search(
     return None, NOT_FOUND if on_site[-1] else LEFT_SITE
 
 
-def check_posts(site: Site, scenario: Scenario) -> None:
+def check_posts(deployment: Deployment, config: ResponseConfig) -> None:
     """Refuse officer posts that are not on the site's walk graph (ScenarioError, exit code 2)."""
-    resolve_posts(site, scenario.response, recognition_cameras(site, scenario.cameras))
+    resolve_posts(deployment.site, config, deployment.recognition)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 import networkx as nx
 import numpy as np
@@ -35,10 +35,12 @@ import simpy
 from scipy.special import expit
 
 from twin.analysis.camera_graph import camera_graph
-from twin.crowd.walking import Passes
-from twin.recognition.captures import recognition_cameras
-from twin.recognition.outcomes import FALSE_ALERT, TRUE_ALERT
+from twin.crowd.demand import Trips
+from twin.crowd.walking import CrowdResult, Passes
+from twin.recognition.decisions import Decisions
+from twin.recognition.deployment import Deployment
 from twin.recognition.outcomes import OUTCOMES as DECISION_OUTCOMES
+from twin.recognition.outcomes import TRUE_ALERT
 from twin.response.incidents import (
     CameraGraphTransit,
     Incidents,
@@ -60,9 +62,6 @@ from twin.response.officers import (
 )
 from twin.scenario import ResponseConfig
 from twin.site.model import Site
-
-if TYPE_CHECKING:
-    from twin.run.runner import RunOutput
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -348,32 +347,29 @@ def simulate_response(
     )
 
 
-def alert_feed(output: RunOutput) -> tuple[AlertFeed, AlertTruth]:
+def alert_feed(site: Site, decisions: Decisions) -> tuple[AlertFeed, AlertTruth]:
     """A run's alerts as the system knows them, and the ground truth behind each."""
-    rows = output.search_rows
-    passes = output.captures.passes
-    pedestrians = passes.pedestrian[rows]
-    codes = output.outcome_codes()
-    alert = np.flatnonzero(
-        (codes == DECISION_OUTCOMES.index(TRUE_ALERT))
-        | (codes == DECISION_OUTCOMES.index(FALSE_ALERT))
-    )
+    passes = decisions.captures.passes
+    rows = decisions.rows
+    codes = decisions.outcome
+    alert = np.flatnonzero(decisions.alert)
     time_s = passes.best_s[rows][alert]
     alert = alert[np.argsort(time_s, kind="stable")]
-    cameras = [camera.camera_id for camera in output.site.cameras]
+    cameras = [camera.camera_id for camera in site.cameras]
+    matches = decisions.matches
     feed = AlertFeed(
         search_id=alert.astype(np.int64),
         time_s=passes.best_s[rows][alert],
-        decided_s=output.pipeline.done_s[alert],
+        decided_s=decisions.pipeline.done_s[alert],
         camera_id=tuple(cameras[int(c)] for c in passes.camera[rows][alert]),
-        watchlist_id=output.matches.top1_id[alert].astype(np.int64),
-        score=output.matches.top1_score[alert].astype(np.float64),
-        quality=output.captures.quality[rows][alert].astype(np.float64),
+        watchlist_id=matches.top1_id[alert].astype(np.int64),
+        score=matches.top1_score[alert].astype(np.float64),
+        quality=decisions.captures.quality[rows][alert].astype(np.float64),
     )
     truth = AlertTruth(
-        pedestrian=pedestrians[alert].astype(np.int64),
+        pedestrian=decisions.pedestrian[alert].astype(np.int64),
         right_person=codes[alert] == DECISION_OUTCOMES.index(TRUE_ALERT),
-        group=output.population.pedestrian_group[pedestrians[alert]].astype(np.int64),
+        group=decisions.group[alert].astype(np.int64),
     )
     return feed, truth
 
@@ -401,20 +397,29 @@ def transit_times(
     )
 
 
-def respond(output: RunOutput, rng: np.random.Generator) -> ResponseResult:
-    """The response stage of a run: merge its alerts into incidents and play out the funnel."""
-    scenario = output.scenario
-    config = scenario.response
-    site = output.site
-    feed, truth = alert_feed(output)
-    recognition = recognition_cameras(site, scenario.cameras)
+def respond(
+    deployment: Deployment,
+    trips: Trips,
+    crowd: CrowdResult,
+    decisions: Decisions,
+    *,
+    config: ResponseConfig,
+    window_start_s: float,
+    window_end_s: float,
+    rng: np.random.Generator,
+) -> ResponseResult:
+    """The response stage of a run: merge its alerts into incidents and play out the funnel.
+
+    ``window_start_s``, ``window_end_s``: the simulated window, seconds since midnight.
+    """
+    site, recognition = deployment.site, deployment.recognition
+    feed, truth = alert_feed(site, decisions)
     incidents = merge_alerts(
         watchlist_id=feed.watchlist_id,
         camera_id=feed.camera_id,
         time_s=feed.time_s,
-        transit=transit_times(site, config, output.crowd.passes, recognition),
+        transit=transit_times(site, config, crowd.passes, recognition),
     )
-    trips = output.trips
     return simulate_response(
         feed=feed,
         truth=truth,
@@ -429,10 +434,10 @@ def respond(output: RunOutput, rng: np.random.Generator) -> ResponseResult:
             destination=trips.destination,
             start_s=trips.start_s,
             speed_m_s=trips.speed_m_s,
-            end_s=output.crowd.end_s,
+            end_s=crowd.end_s,
         ),
-        threshold_cosine=output.face_model.threshold_cosine,
-        window_start_s=scenario.crowd.window_start_s,
-        window_end_s=scenario.crowd.window_end_s,
+        threshold_cosine=decisions.threshold_cosine,
+        window_start_s=window_start_s,
+        window_end_s=window_end_s,
         rng=rng,
     )

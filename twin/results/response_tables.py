@@ -16,10 +16,12 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from twin.oversight.figures import proportionality
-from twin.recognition.captures import recognition_cameras
+from twin.recognition.decisions import Decisions
+from twin.recognition.deployment import Deployment
 from twin.recognition.faces import NOT_ON_WATCHLIST
+from twin.recognition.population import Population
 from twin.response.ledger import LEDGER_FILE, Ledger
+from twin.response.proportionality import proportionality
 from twin.response.simulation import (
     DISMISSED,
     EXPIRED,
@@ -30,10 +32,10 @@ from twin.response.simulation import (
     ResponseResult,
 )
 from twin.results.schema import FUNNEL, INCIDENTS, INTERVENTIONS
+from twin.scenario import Scenario
 
 if TYPE_CHECKING:
     from twin.results.writer import ResultsWriter
-    from twin.run.runner import RunOutput
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -246,10 +248,11 @@ def staff_figures(result: ResponseResult) -> dict[str, Any]:
     }
 
 
-def group_figures(output: RunOutput, result: ResponseResult) -> dict[str, dict[str, Any]]:
+def group_figures(
+    population: Population, decisions: Decisions, result: ResponseResult
+) -> dict[str, dict[str, Any]]:
     """Per group: passers-by whose faces were scanned, false alerts, interventions, wrong ones."""
-    population = output.population
-    scanned = output.captures.passes.pedestrian[output.search_rows]
+    scanned = decisions.captures.passes.pedestrian[decisions.rows]
     scanned_people = np.unique(scanned)
     stopped = [r for r in result.records if r.outcome == INTERCEPTED]
     figures = {}
@@ -274,11 +277,13 @@ def group_figures(output: RunOutput, result: ResponseResult) -> dict[str, dict[s
     return figures
 
 
-def response_manifest(output: RunOutput, result: ResponseResult, ledger: Ledger) -> dict[str, Any]:
+def response_manifest(
+    population: Population, decisions: Decisions, result: ResponseResult, ledger: Ledger
+) -> dict[str, Any]:
     """The manifest's ``response`` section (docs/results.md)."""
     funnel = funnel_counts(result)
-    scanned = output.captures.passes.pedestrian[output.search_rows]
-    bystander_faces = int((output.population.pedestrian_subject[scanned] == NOT_ON_WATCHLIST).sum())
+    scanned = decisions.captures.passes.pedestrian[decisions.rows]
+    bystander_faces = int((population.pedestrian_subject[scanned] == NOT_ON_WATCHLIST).sum())
     return {
         "posts": [
             {"name": p.name, "node": p.node, "x_m": p.x_m, "y_m": p.y_m, "officers": p.officers}
@@ -286,9 +291,9 @@ def response_manifest(output: RunOutput, result: ResponseResult, ledger: Ledger)
         ],
         "funnel": funnel,
         "staff": staff_figures(result),
-        "by_group": group_figures(output, result),
+        "by_group": group_figures(population, decisions, result),
         "proportionality": proportionality(
-            faces=len(output.search_rows),
+            faces=len(decisions.rows),
             bystander_faces=bystander_faces,
             true_alerts=funnel["true_alerts"],
             interventions=funnel["intercepted"],
@@ -304,10 +309,13 @@ def response_manifest(output: RunOutput, result: ResponseResult, ledger: Ledger)
 
 
 def ledger_events(
-    output: RunOutput, result: ResponseResult
+    scenario: Scenario,
+    seed: int,
+    deployment: Deployment,
+    decisions: Decisions,
+    result: ResponseResult,
 ) -> list[tuple[float, str, Mapping[str, Any]]]:
     """Everything the oversight ledger records, as ``(time_s, kind, data)`` in the order it happened."""
-    scenario = output.scenario
     provenance = result.config.provenance
     start_s = result.window_start_s
     events: list[tuple[float, str, Mapping[str, Any]]] = [
@@ -317,10 +325,12 @@ def ledger_events(
             {
                 "scenario": scenario.name,
                 "scenario_sha256": scenario.sha256(),
-                "seed": output.seed,
-                "site": output.site.name,
-                "recognition_cameras": sorted({*result.feed.camera_id} | _recognition_ids(output)),
-                "threshold_cosine": round(output.face_model.threshold_cosine, 6),
+                "seed": seed,
+                "site": deployment.site.name,
+                "recognition_cameras": sorted(
+                    {*result.feed.camera_id, *deployment.recognition_ids}
+                ),
+                "threshold_cosine": round(decisions.threshold_cosine, 6),
                 "watchlist_size": scenario.watchlist.size,
                 "operators": result.config.operators,
                 "officers": result.officers,
@@ -345,7 +355,7 @@ def ledger_events(
                 },
             )
         )
-    scanned_s = output.captures.passes.best_s[output.search_rows]
+    scanned_s = decisions.captures.passes.best_s[decisions.rows]
     if scanned_s.size:
         hours = (scanned_s // SECONDS_PER_HOUR).astype(np.int64)
         alert_hours = (result.feed.time_s // SECONDS_PER_HOUR).astype(np.int64)
@@ -428,20 +438,21 @@ def ledger_events(
     return events
 
 
-def _recognition_ids(output: RunOutput) -> set[str]:
-    flags = recognition_cameras(output.site, output.scenario.cameras)
-    return {camera.camera_id for camera, on in zip(output.site.cameras, flags, strict=True) if on}
-
-
-def record_response(output: RunOutput, writer: ResultsWriter) -> dict[str, Any]:
+def record_response(
+    result: ResponseResult,
+    writer: ResultsWriter,
+    *,
+    scenario: Scenario,
+    seed: int,
+    deployment: Deployment,
+    population: Population,
+    decisions: Decisions,
+) -> dict[str, Any]:
     """Write the response tables and the ledger into a results folder; return the manifest section."""
-    result = output.response
-    if result is None:
-        return {}
     writer.write_table(INCIDENTS, incidents_table(result))
-    writer.write_table(INTERVENTIONS, interventions_table(result, output.population.group_names))
+    writer.write_table(INTERVENTIONS, interventions_table(result, population.group_names))
     writer.write_table(FUNNEL, funnel_table(result))
     ledger = Ledger()
-    ledger.extend(ledger_events(output, result))
+    ledger.extend(ledger_events(scenario, seed, deployment, decisions, result))
     writer.write_file(LEDGER_FILE, ledger.to_bytes())
-    return response_manifest(output, result, ledger)
+    return response_manifest(population, decisions, result, ledger)

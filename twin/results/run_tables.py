@@ -7,7 +7,7 @@ once here and documented in docs/results.md.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -16,11 +16,15 @@ import pyarrow as pa
 from hdrh.histogram import HdrHistogram
 
 from twin.analysis.coverage import coverage_report
-from twin.crowd.demand import TRIP_KINDS
+from twin.crowd.demand import TRIP_KINDS, Trips
 from twin.crowd.flows import flows_from_trips
-from twin.recognition.captures import recognition_cameras
-from twin.recognition.faces import NOT_ON_WATCHLIST
+from twin.crowd.walking import CrowdResult
+from twin.matcher.timing import ServiceTimeTable
+from twin.recognition.decisions import Decisions
+from twin.recognition.deployment import Deployment
+from twin.recognition.faces import NOT_ON_WATCHLIST, FaceModel
 from twin.recognition.outcomes import OUTCOMES, TRUE_ALERT, summarise
+from twin.recognition.population import Population
 from twin.results.schema import (
     ALERTS,
     CAMERAS,
@@ -30,9 +34,7 @@ from twin.results.schema import (
     SITE_MAP_FILE,
     TIMESERIES,
 )
-
-if TYPE_CHECKING:
-    from twin.run.runner import RunOutput
+from twin.scenario import Scenario
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -62,16 +64,18 @@ def latency_percentiles_ms(latency_s: FloatArray) -> dict[str, float | None]:
     }
 
 
-def decisions_table(output: RunOutput) -> pa.Table:
+def decisions_table(
+    deployment: Deployment, population: Population, decisions: Decisions
+) -> pa.Table:
     """One row per matcher search, with its ground truth, decision and timings."""
-    rows = output.search_rows
-    passes = output.captures.passes
+    rows = decisions.rows
+    passes = decisions.captures.passes
     pedestrians = passes.pedestrian[rows]
-    subjects = output.population.pedestrian_subject[pedestrians]
-    camera_ids = np.array([camera.camera_id for camera in output.site.cameras], dtype=object)
-    groups = np.array(output.population.group_names, dtype=object)
-    pipeline = output.pipeline
-    codes = output.outcome_codes()
+    subjects = population.pedestrian_subject[pedestrians]
+    camera_ids = np.array([camera.camera_id for camera in deployment.site.cameras], dtype=object)
+    groups = np.array(population.group_names, dtype=object)
+    pipeline = decisions.pipeline
+    codes = decisions.outcome
     return pa.table(
         {
             "search_id": np.arange(len(rows), dtype=np.int64),
@@ -80,23 +84,23 @@ def decisions_table(output: RunOutput) -> pa.Table:
             "pedestrian": pedestrians,
             "subject": subjects,
             "group": pa.array(
-                groups[output.population.pedestrian_group[pedestrians]], pa.string()
+                groups[population.pedestrian_group[pedestrians]], pa.string()
             ).dictionary_encode(),
             "mated": subjects != NOT_ON_WATCHLIST,
             "px_per_m": passes.px_per_m[rows].astype(np.float32),
             "distance_m": passes.distance_m[rows].astype(np.float32),
-            "head_yaw_deg": output.captures.head_yaw_deg[rows].astype(np.float32),
-            "quality": output.captures.quality[rows].astype(np.float32),
-            "in_view": output.captures.in_view[rows].astype(np.int32),
+            "head_yaw_deg": decisions.captures.head_yaw_deg[rows].astype(np.float32),
+            "quality": decisions.captures.quality[rows].astype(np.float32),
+            "in_view": decisions.captures.in_view[rows].astype(np.int32),
             **{
                 name: np.asarray(values).astype(np.float32)
-                for name, values in output.captures.factor_columns(rows).items()
+                for name, values in decisions.captures.factor_columns(rows).items()
             },
-            "top1_id": output.matches.top1_id,
-            "top1_score": output.matches.top1_score.astype(np.float32),
+            "top1_id": decisions.matches.top1_id,
+            "top1_score": decisions.matches.top1_score.astype(np.float32),
             "mate_score": pa.array(
-                output.matches.mate_score.astype(np.float32),
-                mask=np.isnan(output.matches.mate_score),
+                decisions.matches.mate_score.astype(np.float32),
+                mask=np.isnan(decisions.matches.mate_score),
             ),
             "outcome": pa.array(
                 np.array(OUTCOMES, dtype=object)[codes], pa.string()
@@ -110,13 +114,19 @@ def decisions_table(output: RunOutput) -> pa.Table:
     )
 
 
-def timeseries_table(output: RunOutput, decisions: pd.DataFrame) -> pa.Table:
+def timeseries_table(
+    scenario: Scenario,
+    trips: Trips,
+    crowd: CrowdResult,
+    decisions: Decisions,
+    table: pd.DataFrame,
+) -> pa.Table:
     """One row per simulated minute: demand, captures, alerts, queue depth, latency, matcher load."""
-    start_s = output.scenario.crowd.window_start_s
+    start_s = scenario.crowd.window_start_s
     last_s = max(
-        output.scenario.crowd.window_end_s,
-        float(output.crowd.end_s.max()) if len(output.trips) else start_s,
-        float(output.pipeline.done_s.max()) if len(output.pipeline.done_s) else start_s,
+        scenario.crowd.window_end_s,
+        float(crowd.end_s.max()) if len(trips) else start_s,
+        float(decisions.pipeline.done_s.max()) if len(decisions.pipeline.done_s) else start_s,
     )
     n_minutes = int(np.ceil((last_s - start_s) / SECONDS_PER_MINUTE)) or 1
 
@@ -128,23 +138,23 @@ def timeseries_table(output: RunOutput, decisions: pd.DataFrame) -> pa.Table:
 
     minute = np.arange(n_minutes)
     frame = pd.DataFrame({"minute": minute, "start_s": start_s + minute * SECONDS_PER_MINUTE})
-    frame["pedestrians_departed"] = per_minute(output.trips.start_s).astype(np.int64)
-    frame["passes"] = per_minute(output.crowd.passes.best_s).astype(np.int64)
-    frame["captures"] = per_minute(decisions["time_s"].to_numpy()).astype(np.int64)
-    frame["searches"] = frame["captures"] * output.matches.frames
+    frame["pedestrians_departed"] = per_minute(trips.start_s).astype(np.int64)
+    frame["passes"] = per_minute(crowd.passes.best_s).astype(np.int64)
+    frame["captures"] = per_minute(table["time_s"].to_numpy()).astype(np.int64)
+    frame["searches"] = frame["captures"] * decisions.matches.frames
     for outcome in ("true_alert", "false_alert"):
-        mask = (decisions["outcome"] == outcome).to_numpy()
-        frame[f"{outcome}s"] = per_minute(decisions["time_s"].to_numpy()[mask]).astype(np.int64)
+        mask = (table["outcome"] == outcome).to_numpy()
+        frame[f"{outcome}s"] = per_minute(table["time_s"].to_numpy()[mask]).astype(np.int64)
     frame["alerts"] = frame["true_alerts"] + frame["false_alerts"]
     depth_minute = np.clip(
-        ((output.pipeline.depth_time_s - start_s) // SECONDS_PER_MINUTE).astype(np.int64),
+        ((decisions.pipeline.depth_time_s - start_s) // SECONDS_PER_MINUTE).astype(np.int64),
         0,
         n_minutes - 1,
     )
     depth_max = np.zeros(n_minutes, dtype=np.int64)
-    np.maximum.at(depth_max, depth_minute, output.pipeline.depth)
+    np.maximum.at(depth_max, depth_minute, decisions.pipeline.depth)
     frame["queue_depth_max"] = depth_max
-    latency = decisions.groupby((decisions["time_s"] - start_s) // SECONDS_PER_MINUTE)["latency_ms"]
+    latency = table.groupby((table["time_s"] - start_s) // SECONDS_PER_MINUTE)["latency_ms"]
     quantiles = latency.quantile(np.array([0.5, 0.99])).unstack()
     frame["latency_p50_ms"] = np.nan
     frame["latency_p99_ms"] = np.nan
@@ -154,9 +164,9 @@ def timeseries_table(output: RunOutput, decisions: pd.DataFrame) -> pa.Table:
         frame.loc[index, "latency_p99_ms"] = quantiles[0.99].to_numpy()
     batches = pd.DataFrame(
         {
-            "batch": output.pipeline.batch_id,
-            "start": output.pipeline.start_s,
-            "service": output.pipeline.service_s,
+            "batch": decisions.pipeline.batch_id,
+            "start": decisions.pipeline.start_s,
+            "service": decisions.pipeline.service_s,
         }
     ).drop_duplicates("batch")
     frame["matcher_busy_fraction"] = (
@@ -165,17 +175,16 @@ def timeseries_table(output: RunOutput, decisions: pd.DataFrame) -> pa.Table:
     return pa.Table.from_pandas(frame, preserve_index=False)
 
 
-def cameras_table(output: RunOutput, decisions: pd.DataFrame) -> pa.Table:
+def cameras_table(
+    deployment: Deployment, crowd: CrowdResult, decisions: Decisions, table: pd.DataFrame
+) -> pa.Table:
     """One row per camera: optics, whether it ran recognition, passes, searches and alerts."""
-    site = output.site
-    recognition = recognition_cameras(site, output.scenario.cameras)
-    passes = np.bincount(output.crowd.passes.camera, minlength=len(site.cameras))
+    site = deployment.site
+    passes = np.bincount(crowd.passes.camera, minlength=len(site.cameras))
     by_camera = (
-        decisions.groupby("camera_id", observed=True)["outcome"]
-        .value_counts()
-        .unstack(fill_value=0)
+        table.groupby("camera_id", observed=True)["outcome"].value_counts().unstack(fill_value=0)
     )
-    captures = decisions.groupby("camera_id", observed=True).size()
+    captures = table.groupby("camera_id", observed=True).size()
 
     def count(camera_id: str, column: str) -> int:
         if column not in by_camera.columns or camera_id not in by_camera.index:
@@ -194,12 +203,12 @@ def cameras_table(output: RunOutput, decisions: pd.DataFrame) -> pa.Table:
             "width_px": [camera.width_px for camera in site.cameras],
             "mount_height_m": [camera.mount_height_m for camera in site.cameras],
             "recognition_capable": [camera.recognition_capable for camera in site.cameras],
-            "recognition": recognition,
+            "recognition": deployment.recognition,
             "tags": [",".join(camera.tags) for camera in site.cameras],
             "passes": passes.astype(np.int64),
             "captures": [int(captures.get(camera_id, 0)) for camera_id in ids],
             "searches": [
-                int(captures.get(camera_id, 0)) * output.matches.frames for camera_id in ids
+                int(captures.get(camera_id, 0)) * decisions.matches.frames for camera_id in ids
             ],
             "true_alerts": [count(camera_id, "true_alert") for camera_id in ids],
             "false_alerts": [count(camera_id, "false_alert") for camera_id in ids],
@@ -207,36 +216,41 @@ def cameras_table(output: RunOutput, decisions: pd.DataFrame) -> pa.Table:
     )
 
 
-def pedestrians_table(output: RunOutput, decisions: pd.DataFrame) -> pa.Table:
+def pedestrians_table(
+    deployment: Deployment,
+    trips: Trips,
+    crowd: CrowdResult,
+    population: Population,
+    decisions: Decisions,
+    table: pd.DataFrame,
+) -> pa.Table:
     """One row per pedestrian (person-trip): when, where from and to, who, and how often searched."""
-    trips = output.trips
+    trips = trips
     n = len(trips)
     entrance_ids = np.array(
-        [entrance.entrance_id for entrance in output.site.entrances], dtype=object
+        [entrance.entrance_id for entrance in deployment.site.entrances], dtype=object
     )
     kinds = np.array(TRIP_KINDS, dtype=object)
-    groups = np.array(output.population.group_names, dtype=object)
-    searched = decisions["pedestrian"].to_numpy()
-    true_mask = (decisions["outcome"] == TRUE_ALERT).to_numpy()
+    groups = np.array(population.group_names, dtype=object)
+    searched = table["pedestrian"].to_numpy()
+    true_mask = (table["outcome"] == TRUE_ALERT).to_numpy()
     return pa.table(
         {
             "pedestrian": np.arange(n, dtype=np.int64),
             "start_s": trips.start_s,
-            "end_s": output.crowd.end_s,
+            "end_s": crowd.end_s,
             "origin": pa.array(entrance_ids[trips.origin], pa.string()).dictionary_encode(),
             "destination": pa.array(
                 entrance_ids[trips.destination], pa.string()
             ).dictionary_encode(),
             "kind": pa.array(kinds[trips.kind], pa.string()).dictionary_encode(),
             "speed_m_s": trips.speed_m_s.astype(np.float32),
-            "route_length_m": output.crowd.route_length_m.astype(np.float32),
-            "group": pa.array(
-                groups[output.population.pedestrian_group], pa.string()
-            ).dictionary_encode(),
-            "subject": output.population.pedestrian_subject,
-            "passes": np.bincount(output.crowd.passes.pedestrian, minlength=n).astype(np.int32),
+            "route_length_m": crowd.route_length_m.astype(np.float32),
+            "group": pa.array(groups[population.pedestrian_group], pa.string()).dictionary_encode(),
+            "subject": population.pedestrian_subject,
+            "passes": np.bincount(crowd.passes.pedestrian, minlength=n).astype(np.int32),
             "captures": np.bincount(searched, minlength=n).astype(np.int32),
-            "searches": (np.bincount(searched, minlength=n) * output.matches.frames).astype(
+            "searches": (np.bincount(searched, minlength=n) * decisions.matches.frames).astype(
                 np.int32
             ),
             "true_alerts": np.bincount(searched[true_mask], minlength=n).astype(np.int32),
@@ -244,47 +258,52 @@ def pedestrians_table(output: RunOutput, decisions: pd.DataFrame) -> pa.Table:
     )
 
 
-def id_probability_table(output: RunOutput) -> pa.Table:
+def id_probability_table(scenario: Scenario, deployment: Deployment, trips: Trips) -> pa.Table:
     """A grid over the site: the chance that a person passing each cell is captured at recognition
     grade, given the cameras that ran and the day's simulated flows (twin.analysis.coverage)."""
     report = coverage_report(
-        output.site,
-        config=output.scenario.cameras,
-        flows=flows_from_trips(output.site, output.trips),
+        deployment.site,
+        config=scenario.cameras,
+        flows=flows_from_trips(deployment.site, trips),
+        recognition=deployment.recognition,
     )
     return pa.table(report.grid.columns())
 
 
-def build_tables(output: RunOutput) -> dict[str, pa.Table]:
+def build_tables(
+    *,
+    scenario: Scenario,
+    deployment: Deployment,
+    trips: Trips,
+    crowd: CrowdResult,
+    population: Population,
+    decisions: Decisions,
+) -> dict[str, pa.Table]:
     """Every table of a results directory, by name."""
-    decisions = decisions_table(output)
-    frame = decisions.select(
-        ["time_s", "camera_id", "pedestrian", "outcome", "latency_ms"]
-    ).to_pandas()
+    table = decisions_table(deployment, population, decisions)
+    frame = table.select(["time_s", "camera_id", "pedestrian", "outcome", "latency_ms"]).to_pandas()
     frame["outcome"] = frame["outcome"].astype(str)
     alerts_mask = pa.compute.is_in(
-        decisions["outcome"].cast(pa.string()), value_set=pa.array(["true_alert", "false_alert"])
+        table["outcome"].cast(pa.string()), value_set=pa.array(["true_alert", "false_alert"])
     )
     return {
-        DECISIONS: decisions,
-        ID_PROBABILITY: id_probability_table(output),
-        ALERTS: decisions.filter(alerts_mask),
-        TIMESERIES: timeseries_table(output, frame),
-        CAMERAS: cameras_table(output, frame),
-        PEDESTRIANS: pedestrians_table(output, frame),
+        DECISIONS: table,
+        ID_PROBABILITY: id_probability_table(scenario, deployment, trips),
+        ALERTS: table.filter(alerts_mask),
+        TIMESERIES: timeseries_table(scenario, trips, crowd, decisions, frame),
+        CAMERAS: cameras_table(deployment, crowd, decisions, frame),
+        PEDESTRIANS: pedestrians_table(deployment, trips, crowd, population, decisions, frame),
     }
 
 
-def _rate_figures(output: RunOutput) -> dict[str, Any]:
-    subjects = output.search_subjects()
-    matches = output.matches
-    threshold = output.face_model.threshold_cosine
+def _rate_figures(population: Population, decisions: Decisions) -> dict[str, Any]:
+    subjects = decisions.subject
+    matches = decisions.matches
+    threshold = decisions.threshold_cosine
     overall = summarise(subjects, matches.top1_id, matches.top1_score, threshold)
-    groups = output.population.pedestrian_group[
-        output.captures.passes.pedestrian[output.search_rows]
-    ]
+    groups = population.pedestrian_group[decisions.captures.passes.pedestrian[decisions.rows]]
     by_group = {}
-    for index, name in enumerate(output.population.group_names):
+    for index, name in enumerate(population.group_names):
         mask = groups == index
         by_group[name] = summarise(
             subjects[mask], matches.top1_id[mask], matches.top1_score[mask], threshold
@@ -293,18 +312,27 @@ def _rate_figures(output: RunOutput) -> dict[str, Any]:
 
 
 def build_manifest(
-    output: RunOutput,
     *,
+    scenario: Scenario,
+    seed: int,
+    deployment: Deployment,
+    trips: Trips,
+    crowd: CrowdResult,
+    population: Population,
+    decisions: Decisions,
+    face_model: FaceModel,
+    service_table: ServiceTimeTable,
+    kernel: dict[str, Any],
     stage_seconds: dict[str, float],
     wall_seconds: float,
     started_utc: str,
     environment: dict[str, str],
 ) -> dict[str, Any]:
     """The run's manifest (docs/results.md), all but the status and table list."""
-    scenario = output.scenario
-    rates = _rate_figures(output)
+    scenario = scenario
+    rates = _rate_figures(population, decisions)
     overall = rates["overall"]
-    search_times = output.captures.passes.best_s[output.search_rows]
+    search_times = decisions.captures.passes.best_s[decisions.rows]
     window_s = scenario.crowd.window_end_s - scenario.crowd.window_start_s
     per_second = (
         np.bincount(np.floor(search_times - search_times.min()).astype(np.int64))
@@ -321,16 +349,15 @@ def build_manifest(
         else np.zeros(1)
     )
     peak_minute = int(np.argmax(per_minute))
-    watchlisted = np.flatnonzero(output.population.watchlisted)
-    searched_pedestrians = output.captures.passes.pedestrian[output.search_rows]
-    true_alert_rows = (output.matches.top1_id == output.search_subjects()) & (
-        output.matches.top1_score >= output.face_model.threshold_cosine
+    watchlisted = np.flatnonzero(population.watchlisted)
+    searched_pedestrians = decisions.captures.passes.pedestrian[decisions.rows]
+    true_alert_rows = (decisions.matches.top1_id == decisions.subject) & (
+        decisions.matches.top1_score >= face_model.threshold_cosine
     )
     seen = np.isin(watchlisted, searched_pedestrians[true_alert_rows])
-    recognition = recognition_cameras(output.site, scenario.cameras)
     matching_s = stage_seconds.get("matching", 0.0)
-    captures = len(output.search_rows)
-    searches = captures * output.matches.frames
+    captures = len(decisions.rows)
+    searches = captures * decisions.matches.frames
     return {
         "scenario": {
             "name": scenario.name,
@@ -338,23 +365,23 @@ def build_manifest(
             "sha256": scenario.sha256(),
             "resolved": scenario.resolved(),
         },
-        "seed": output.seed,
+        "seed": seed,
         "started_utc": started_utc,
         "wall_seconds": wall_seconds,
         "stage_seconds": stage_seconds,
         "environment": environment,
         "window": {"start_s": scenario.crowd.window_start_s, "end_s": scenario.crowd.window_end_s},
         "site": {
-            "name": output.site.name,
-            "area_ha": output.site.area_ha,
-            "cameras": len(output.site.cameras),
-            "recognition_cameras": int(recognition.sum()),
-            "attribution": output.site.attribution,
+            "name": deployment.site.name,
+            "area_ha": deployment.site.area_ha,
+            "cameras": len(deployment.site.cameras),
+            "recognition_cameras": int(deployment.recognition.sum()),
+            "attribution": deployment.site.attribution,
             "map": SITE_MAP_FILE,
         },
         "counts": {
-            "pedestrians": len(output.trips),
-            "passes": len(output.crowd.passes),
+            "pedestrians": len(trips),
+            "passes": len(crowd.passes),
             "captures": captures,
             "searches": searches,
             "alerts": overall.alerts,
@@ -369,11 +396,11 @@ def build_manifest(
             "fpir": overall.fpir,
             "fnir": overall.fnir,
             "precision": overall.precision,
-            "threshold_cosine": output.face_model.threshold_cosine,
-            "fmr_per_comparison": output.face_model.fmr,
+            "threshold_cosine": face_model.threshold_cosine,
+            "fmr_per_comparison": face_model.fmr,
             "by_group": rates["by_group"],
         },
-        "latency_ms": latency_percentiles_ms(output.pipeline.latency_s),
+        "latency_ms": latency_percentiles_ms(decisions.pipeline.latency_s),
         "throughput": {
             "peak_captures_per_s": int(per_second.max()),
             "peak_minute_captures": int(per_minute[peak_minute]),
@@ -390,14 +417,14 @@ def build_manifest(
             "service_time": scenario.pipeline.service_time,
             "max_batch": scenario.pipeline.max_batch,
             "max_wait_ms": scenario.pipeline.max_wait_ms,
-            "frames_per_track": output.matches.frames,
-            "fusion": output.scenario.faces.fusion if output.matches.frames > 1 else "best_shot",
-            "batches": int(output.pipeline.batch_id.max() + 1) if searches else 0,
-            "busy_fraction": output.pipeline.busy_s / window_s if window_s > 0 else None,
+            "frames_per_track": decisions.matches.frames,
+            "fusion": scenario.faces.fusion if decisions.matches.frames > 1 else "best_shot",
+            "batches": int(decisions.pipeline.batch_id.max() + 1) if searches else 0,
+            "busy_fraction": decisions.pipeline.busy_s / window_s if window_s > 0 else None,
             "service_time_ms": {
-                str(size): round(output.service_table.median_s(size) * 1000.0, 4)
-                for size in output.service_table.batch_sizes
+                str(size): round(service_table.median_s(size) * 1000.0, 4)
+                for size in service_table.batch_sizes
             },
-            "kernel": output.kernel,
+            "kernel": kernel,
         },
     }

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from shapely.geometry import Polygon
 
@@ -19,10 +19,19 @@ from twin.site.cameras import Camera, camera_from_properties
 from twin.site.geojson import crs_name, feature_label, features_by_kind, read_document
 from twin.site.properties import CameraProperties
 
-if TYPE_CHECKING:
-    from twin.site.model import Site
-
 __all__ = ["camera_layer_document", "cameras_on_site", "load_camera_layer"]
+
+
+class Site(Protocol):
+    """What a camera layer is checked against (`twin.site.model.Site` has it). A protocol, so that
+    this module does not import the site model, which imports it."""
+
+    @property
+    def crs(self) -> str: ...
+    @property
+    def boundary(self) -> Polygon: ...
+    @property
+    def buildings(self) -> tuple[Polygon, ...]: ...
 
 
 def load_camera_layer(path: str | Path, site: Site) -> tuple[Camera, ...]:

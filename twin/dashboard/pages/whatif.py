@@ -213,7 +213,7 @@ def _already_run(folder: Path, out: Path, sha256: str, seed: int) -> Path | None
 
 def _run(scenario_path: Path, overrides: list[str], seed: int, label: str, folder: Path) -> Path:
     """Run (or reuse) one window into its results directory; returns the directory."""
-    from twin.run.runner import run_scenario
+    from twin.results.publish import run_scenario
 
     scenario = load_scenario(scenario_path, overrides=overrides)
     out = whatif.results_dir(folder, scenario_path, overrides, seed)
