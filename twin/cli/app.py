@@ -355,6 +355,10 @@ def _mount_sub_apps() -> None:
 
     app.command("loadtest")(loadtest)
 
+    from twin.cli.validate import validate
+
+    app.command("validate")(validate)
+
 
 _mount_sub_apps()
 
