@@ -121,3 +121,11 @@ def test_a_bad_catalogue_file_is_one_line_and_exit_2(tmp_path: Path) -> None:
     result = runner.invoke(app, ["validate", "--catalogue", str(tmp_path)])
     assert result.exit_code == 2
     assert "bad.toml" in result.output and "source" in result.output
+
+
+def test_the_command_line_defaults_are_the_modules() -> None:
+    from twin.cli import validate as cli
+    from twin.sweeps import validation
+
+    assert cli.DEFAULT_SAMPLES == validation.DEFAULT_SAMPLES
+    assert cli.DEFAULT_PROBES == validation.DEFAULT_PROBES

@@ -12,11 +12,16 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from twin.cli.support import refuse_bad_input, stderr, stdout
+from twin.cli.support import interactive, refuse_bad_input, stderr, stdout
 from twin.errors import TwinInputError
 
+#: Defaults of `twin validate`: parameter samples per figure set, strangers searched per sample
+#: (twin.sweeps.validation.DEFAULT_SAMPLES and DEFAULT_PROBES, repeated so the CLI loads fast).
+DEFAULT_SAMPLES = 6
+DEFAULT_PROBES = 30_000
 #: The fields of each validation row, in this order, in ``--json``.
 ROW_FIELDS = ("source", "quantity", "published", "predicted", "low", "high", "fitted", "within")
 
@@ -35,10 +40,10 @@ def validate(
     ] = None,
     samples: Annotated[
         int, typer.Option(help="Parameter samples (Latin hypercube) per published figure set.")
-    ] = 8,
+    ] = DEFAULT_SAMPLES,
     probes: Annotated[
         int, typer.Option(help="Strangers searched through the real matcher per sample.")
-    ] = 40_000,
+    ] = DEFAULT_PROBES,
     workers: Annotated[
         int | None, typer.Option(help="Dask worker processes (default: one per usable core).")
     ] = None,
@@ -126,6 +131,7 @@ def uncertainty(
 ) -> None:
     """Sample every assumption's range, run each sample on Dask, and report 90% intervals and which
     assumptions move each headline figure most. Re-running the same command resumes."""
+    from twin.cli.sweeps import FailureLines, RichSweepProgress
     from twin.figures.uncertainty import tornado
     from twin.sweeps.engine import check_engine, run_sweep
     from twin.sweeps.tables import manifest_figures
@@ -143,7 +149,24 @@ def uncertainty(
     plan = plan_uncertainty(scenario, samples=samples, out=folder, window=window, seed=seed)
     if not as_json:
         stderr.print(f"{samples} samples of {len(plan.axes)} assumptions -> {plan.out}")
-    outcome = run_sweep(plan, workers=workers)
+    try:
+        if interactive() and not as_json:
+            with Progress(
+                TextColumn("[bold]samples"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=stderr,
+                transient=True,
+            ) as bar:
+                outcome = run_sweep(plan, workers=workers, progress=RichSweepProgress(bar))
+        else:
+            outcome = run_sweep(plan, workers=workers, progress=FailureLines())
+    except KeyboardInterrupt:
+        stderr.print(
+            f"interrupted: finished samples are kept in {plan.out}; run the same command to resume"
+        )
+        raise typer.Exit(code=130) from None
     by_run = {(r.run.point, r.run.replication): r for r in outcome.records}
     figures = []
     for run in plan.runs:

@@ -42,10 +42,10 @@ MAX_SIMULATED_WATCHLIST: Final = 10_000
 #: Candidates kept per probe when counting comparisons above the threshold.
 TOP_K: Final = 32
 #: Strangers searched per measurement, and watchlist members for a TPIR row.
-DEFAULT_PROBES: Final = 40_000
+DEFAULT_PROBES: Final = 30_000
 MATED_PROBES: Final = 2_000
 #: Parameter samples per catalogue file.
-DEFAULT_SAMPLES: Final = 8
+DEFAULT_SAMPLES: Final = 6
 #: Posterior draws per measurement when the intervals are pooled.
 POSTERIOR_DRAWS: Final = 400
 CONFIDENCE: Final = 0.95
