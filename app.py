@@ -36,6 +36,7 @@ navigation = st.navigation(
             st.Page(f"{PAGES}/whatif.py", title="What if", icon=":material/tune:"),
             st.Page(f"{PAGES}/loadtests.py", title="Load tests", icon=":material/monitoring:"),
             st.Page(f"{PAGES}/sweeps.py", title="Sweeps", icon=":material/stacked_line_chart:"),
+            st.Page(f"{PAGES}/how_sure.py", title="How sure are we?", icon=":material/verified:"),
         ],
     }
 )

@@ -355,6 +355,11 @@ def _mount_sub_apps() -> None:
 
     app.command("loadtest")(loadtest)
 
+    from twin.cli.validate import uncertainty, validate
+
+    app.command("validate")(validate)
+    app.command("uncertainty")(uncertainty)
+
 
 _mount_sub_apps()
 

@@ -145,6 +145,24 @@ def _summary(figures: dict[str, Any]) -> Table:
             rows.append(
                 (label, f"{number(figure['per_year'])} (95%: {number(low)} to {number(high)})")
             )
+    sure = figures.get("how_sure") or {}
+    if "validation" in sure:
+        summary = sure["validation"]["summary"]
+        rows.append(
+            (
+                "Published deployments within the twin's 95% interval",
+                f"{summary['validation_within']} of {summary['validation_rows']} "
+                f"(median predicted/published {number(summary.get('median_ratio_predicted_to_published'))})",
+            )
+        )
+    for name, entry in sure.get("uncertainty", {}).get("outputs", {}).items():
+        if "median" in entry and name in ("false_alerts_per_day", "precision"):
+            rows.append(
+                (
+                    f"{str(entry['meaning']).capitalize()} (90% over assumptions)",
+                    f"{number(entry['median'])} ({number(entry['low_90'])} to {number(entry['high_90'])})",
+                )
+            )
     for name, value in rows:
         table.add_row(name, value)
     return table

@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from twin.errors import ResultsError
+from twin.oversight.how_sure import how_sure_figures
 from twin.response.ledger import verify
 from twin.results.reader import Results, inside
 from twin.results.schema import PEDESTRIANS
@@ -59,7 +60,7 @@ def oversight_figures(results: Results) -> dict[str, Any]:
     groups = {}
     for name, rates in outcomes.get("by_group", {}).items():
         groups[name] = {**rates, **response.get("by_group", {}).get(name, {})}
-    return {
+    figures: dict[str, Any] = {
         "run": str(results.path),
         "scenario": {
             "name": scenario["name"],
@@ -99,3 +100,7 @@ def oversight_figures(results: Results) -> dict[str, Any]:
         "ledger": {**ledger_info, "verification": check},
         "year": manifest.get("year"),
     }
+    sure = how_sure_figures(results.path, scenario["name"])
+    if sure is not None:
+        figures["how_sure"] = sure
+    return figures

@@ -207,6 +207,73 @@ def _year(figures: dict[str, Any]) -> list[str]:
     ]
 
 
+def _how_sure(figures: dict[str, Any]) -> list[str]:
+    """How sure the twin is: its record against published deployments, and this scenario's
+    uncertainty (docs/validation.md); nothing when neither was run."""
+    sure = figures.get("how_sure")
+    if not sure:
+        return []
+    parts = ["<h2>How sure are these figures?</h2>"]
+    if "validation" in sure:
+        summary = sure["validation"]["summary"]
+        ratio = summary.get("median_ratio_predicted_to_published")
+        parts.append(
+            _p(
+                f"Against published deployments it was never fitted to, the twin's 95% interval "
+                f"held the published figure in {summary['validation_within']} of "
+                f"{summary['validation_rows']} cases; its median prediction was "
+                f"{number(ratio)} times the published figure."
+            )
+        )
+        parts.append(
+            _table(
+                (
+                    "Published figure set",
+                    "Quantity",
+                    "Published",
+                    "Predicted (95% interval)",
+                    "Row",
+                ),
+                [
+                    (
+                        str(row.get("name", row["source"])),
+                        str(row["quantity"]),
+                        number(row["published"]),
+                        f"{number(row['predicted'])} ({number(row['low'])} to {number(row['high'])})",
+                        ("fitted" if row["fitted"] else "validation")
+                        + ("" if row["within"] else ", outside"),
+                    )
+                    for row in sure["validation"]["rows"]
+                ],
+            )
+        )
+    if "uncertainty" in sure:
+        unc = sure["uncertainty"]
+        parts.append(
+            _p(
+                f"Sampling every assumption over its range ({number(unc['samples'])} samples, "
+                f"{escape(str(unc['interval']))}):"
+            )
+        )
+        parts.append(
+            _table(
+                ("Figure", "Median", "Interval", "Moved most by"),
+                [
+                    (
+                        str(entry["meaning"]),
+                        number(entry.get("median")),
+                        f"{number(entry.get('low_90'))} to {number(entry.get('high_90'))}"
+                        if "median" in entry
+                        else str(entry.get("absent", "")),
+                        ", ".join(entry.get("moved_most_by", [])),
+                    )
+                    for entry in unc["outputs"].values()
+                ],
+            )
+        )
+    return parts
+
+
 def render_html(figures: dict[str, Any]) -> str:
     """The oversight report as one self-contained HTML page."""
     site, window = figures["site"], figures["window"]
@@ -318,6 +385,7 @@ def render_html(figures: dict[str, Any]) -> str:
             ],
         ),
         *(["<h2>Over a year</h2>", *_year(figures)] if figures.get("year") else []),
+        *_how_sure(figures),
         "<h2>The record</h2>",
         _p(
             f"Every alert and every decision about it was written to a tamper-evident ledger "

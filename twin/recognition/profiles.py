@@ -17,7 +17,7 @@ from typing import Annotated
 from pydantic import Field, ValidationError, model_validator
 
 from twin.errors import ProfileError
-from twin.scenario import PROJECT_ROOT, StrictModel, format_validation_error
+from twin.scenario import PROJECT_ROOT, AssumptionRange, StrictModel, format_validation_error
 
 ALGORITHMS_DIR = Path("scenarios/algorithms")
 # FPIR(N) = 1 - (1 - FMR)^N (NIST FRTE 1:N; facts.md). A published point more than this factor away from
@@ -68,11 +68,25 @@ class AlgorithmProfile(StrictModel):
         ),
     ] = 0.05
     fpir_points: tuple[FpirPoint, ...] = ()
+    assumptions: dict[str, AssumptionRange] = Field(
+        default_factory=dict,
+        description="The plausible range of each *assumption* above, by field name.",
+    )
 
     def fmr_at_vendor_threshold(self, vendor_threshold: float) -> float:
         """FMR per comparison at another vendor threshold: tenfold per ``vendor_score_per_fmr_decade``."""
         decades = (self.vendor_threshold - vendor_threshold) / self.vendor_score_per_fmr_decade
         return float(min(0.5, self.fmr * 10.0**decades))
+
+    @model_validator(mode="after")
+    def _assumptions_named(self) -> AlgorithmProfile:
+        numeric = ("fmr", "tpir", "reference_quality", "vendor_score_per_fmr_decade")
+        for key in self.assumptions:
+            if key not in numeric:
+                raise ValueError(
+                    f"assumptions.{key}: not an assumed figure of a profile (allowed: {', '.join(numeric)})"
+                )
+        return self
 
     @model_validator(mode="after")
     def _points_agree(self) -> AlgorithmProfile:

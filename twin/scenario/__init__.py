@@ -5,6 +5,7 @@ has its own module here; `load_scenario` validates a file once, at the border, a
 downstream trusts the frozen `Scenario` it returns.
 """
 
+from twin.scenario.assumptions import DISTRIBUTIONS, AssumptionRange
 from twin.scenario.base import (
     DEFAULT_SCENARIO,
     HOURS_PER_DAY,
@@ -38,6 +39,7 @@ from twin.scenario.response import PostConfig, ProvenanceConfig, ResponseConfig
 
 __all__ = [
     "DEFAULT_SCENARIO",
+    "DISTRIBUTIONS",
     "HOURS_PER_DAY",
     "INBOUND_WEEKDAY",
     "INTERNAL_WEEKDAY",
@@ -45,6 +47,7 @@ __all__ = [
     "PROJECT_ROOT",
     "SECONDS_PER_DAY",
     "THROUGH_WEEKDAY",
+    "AssumptionRange",
     "CamerasConfig",
     "CrowdConfig",
     "FacesConfig",

@@ -22,6 +22,7 @@ from typing import Annotated, Any
 from pydantic import Field, ValidationError
 
 from twin.errors import ScenarioError
+from twin.scenario.assumptions import AssumptionRange
 from twin.scenario.base import DEFAULT_SCENARIO, PROJECT_ROOT, StrictModel
 from twin.scenario.cameras import CamerasConfig
 from twin.scenario.crowd import CrowdConfig, SiteConfig
@@ -45,6 +46,13 @@ class Scenario(StrictModel):
     pipeline: PipelineConfig = Field(default_factory=PipelineConfig)
     response: ResponseConfig = Field(default_factory=ResponseConfig)
     loadtest: LoadtestConfig = Field(default_factory=LoadtestConfig)
+    assumptions: dict[str, AssumptionRange] = Field(
+        default_factory=dict,
+        description=(
+            "The plausible range of each *assumption*, by the dotted key of the field it sets "
+            "(twin/scenario/assumptions.py); sampled by `twin uncertainty`."
+        ),
+    )
     source: Path | None = Field(default=None, exclude=True, description="The file it came from.")
 
     def resolved(self) -> dict[str, Any]:
