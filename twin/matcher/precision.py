@@ -38,6 +38,7 @@ probe re-scores a few dozen rows of 10,000.
 from __future__ import annotations
 
 import functools
+import itertools
 import platform
 import warnings
 from dataclasses import dataclass
@@ -46,7 +47,7 @@ from typing import Any, Final, Literal
 import numpy as np
 import numpy.typing as npt
 
-from twin.matcher.blas import CPUINFO_PATH, cpu_features, matrix_vector_product, usable_cores
+from twin.matcher.blas import CPUINFO_PATH, cpu_features, usable_cores
 from twin.matcher.errors import MatcherInputError
 
 Float32Array = npt.NDArray[np.float32]
@@ -63,6 +64,7 @@ UNIT_ROUNDOFF: Final = 2.0**-24  # float32
 # The scale products (2u relative on a score of magnitude <= 1) and unit vectors whose float32
 # norms differ from 1 by a few u: 16u covers both with room.
 SLACK: Final = 16 * UNIT_ROUNDOFF
+RESCORE_PROBES: Final = 16  # probes re-scored together against the union of their candidate rows
 COARSE_CELLS: Final = 1 << 21  # coarse scores held at once (8 MiB of float32): probes per chunk
 
 
@@ -295,23 +297,27 @@ def exact_top_k(
 ) -> tuple[Float32Array, Int64Array]:
     """Float32 scores of the candidate pairs, and each probe's top-k rows (ties: lower row first).
 
-    ``pairs`` come grouped by probe with rows ascending, as `Int8Gallery.candidates` returns them;
-    each probe's rows are scored with one matrix-vector product in FAISS's own BLAS, the kernel
-    float32 search uses for one or two probes.
+    ``pairs`` come grouped by probe, as `Int8Gallery.candidates` returns them. Each group of
+    `RESCORE_PROBES` probes is scored against the union of its candidate rows in one matrix
+    product (numpy's BLAS, held to one thread by `configure_threads`), then the pairs are read off.
     """
     which, rows = pairs
     n = probes.shape[0]
+    scores = np.empty(which.size, dtype=np.float32)
+    bounds = np.searchsorted(which, np.arange(0, n + RESCORE_PROBES, RESCORE_PROBES))
+    for group, (start, stop) in enumerate(itertools.pairwise(bounds)):
+        if start == stop:
+            continue
+        union, where = np.unique(rows[start:stop], return_inverse=True)
+        first = group * RESCORE_PROBES
+        block = probes[first : first + RESCORE_PROBES] @ gallery[union].T
+        scores[start:stop] = block[which[start:stop] - first, where]
+    order = np.lexsort((rows, -scores, which))
+    which, rows, scores = which[order], rows[order], scores[order]
+    rank = np.arange(which.size) - np.searchsorted(which, which)
+    keep = rank < k
     out_scores = np.full((n, k), missing, dtype=np.float32)
     out_rows = np.full((n, k), -1, dtype=np.int64)
-    bounds = np.searchsorted(which, np.arange(n + 1))
-    for i in np.flatnonzero(bounds[1:] > bounds[:-1]):
-        mine = rows[bounds[i] : bounds[i + 1]]
-        scores = np.empty(mine.size, dtype=np.float32)
-        matrix_vector_product(gallery[mine], probes[i], scores)
-        if k == 1:
-            best = int(np.argmax(scores))  # the first of equal maxima: the lower row
-            out_scores[i, 0], out_rows[i, 0] = scores[best], mine[best]
-        else:
-            top = np.lexsort((mine, -scores))[:k]
-            out_scores[i, : top.size], out_rows[i, : top.size] = scores[top], mine[top]
+    out_scores[which[keep], rank[keep]] = scores[keep]
+    out_rows[which[keep], rank[keep]] = rows[keep]
     return out_scores, out_rows
