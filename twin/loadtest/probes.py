@@ -93,7 +93,11 @@ def scenario_faces(scenario: Scenario, seed: int) -> ScenarioFaces:
 
 def gallery_matcher(scenario: Scenario, faces: ScenarioFaces) -> Matcher:
     """A matcher holding the watchlist with ids ``0..size-1``, on the scenario's backend."""
-    matcher = Matcher(scenario.faces.embedding_dim, backend=scenario.matcher.backend)
+    matcher = Matcher(
+        scenario.faces.embedding_dim,
+        backend=scenario.matcher.backend,
+        precision=scenario.matcher.precision,
+    )
     matcher.add(
         np.arange(len(faces.watchlist), dtype=np.int64),
         faces.watchlist.enrolled,

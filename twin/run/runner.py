@@ -198,7 +198,11 @@ def run_simulation(
     model = fit_face_model(profile, scenario.faces, scenario.watchlist, scenario.matcher)
     watchlist = make_watchlist(streams["watchlist"], model, population.watchlist_group)
     clock.lap("faces")
-    matcher = Matcher(scenario.faces.embedding_dim, backend=scenario.matcher.backend)
+    matcher = Matcher(
+        scenario.faces.embedding_dim,
+        backend=scenario.matcher.backend,
+        precision=scenario.matcher.precision,
+    )
     matcher.add(
         np.arange(len(watchlist), dtype=np.int64),
         watchlist.enrolled,
@@ -254,7 +258,7 @@ def run_simulation(
         face_model=model,
         service_table=table,
         stage_seconds=clock.seconds,
-        kernel=blas_kernel_info(),
+        kernel={**blas_kernel_info(), "matcher_precision": matcher.precision_path.to_dict()},
     )
     response = respond(output, streams["response"])
     clock.lap("response")
