@@ -22,7 +22,7 @@ from twin.matcher.precision import (
 DIM = 512
 
 needs_int8 = pytest.mark.skipif(
-    resolve_precision("auto").used != "int8", reason="no int8 dot-product path on this machine"
+    resolve_precision("int8").used != "int8", reason="no int8 dot-product path on this machine"
 )
 
 
@@ -86,6 +86,15 @@ def test_a_cpu_without_int8_units_falls_back_to_float32_and_says_so_once(
         "precision int8: no int8 dot-product units; searching in float32"
     ]
     assert Matcher(DIM, precision="auto").precision_path.used == "float32"
+
+
+def test_auto_takes_int8_only_where_it_pays(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(precision_module, "int8_units", lambda *_: "AVX-512 VNNI")
+    assert resolve_precision("auto").used == "int8"
+    monkeypatch.setattr(precision_module, "int8_units", lambda *_: "AVX2 vpmaddubsw")
+    auto = resolve_precision("auto")
+    assert auto.used == "float32" and "AVX2" in auto.reason
+    assert resolve_precision("int8").used == "int8"  # asked for: exact, if not faster
 
 
 def test_quantised_codes_stay_in_range_and_residuals_are_measured(rng: np.random.Generator) -> None:
