@@ -8,6 +8,7 @@ Cross weekday: at most 120 s wall and under 4 GB peak memory on a 2-core machine
 
     python benchmarks/bench_day.py                       # the default King's Cross weekday
     python benchmarks/bench_day.py scenarios/small_plaza.toml --json
+    python benchmarks/bench_day.py --set matcher.precision=int8   # int8 scores, float32 decisions
 """
 
 from __future__ import annotations
@@ -94,6 +95,12 @@ def measure(scenario_path: str, overrides: list[str], seed: int | None) -> dict[
     }
 
 
+def _precision_line(path: dict[str, str]) -> str:
+    if not path:
+        return "float32"
+    return f"{path['used']} (requested {path['requested']}; {path['kernel']})"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -130,6 +137,7 @@ def main() -> int:
             f"sgemm in this process ({figures['sgemm_gflops_same_process']:,.0f} GFLOP/s)",
         ),
         ("BLAS kernel", str(figures["kernel"].get("faiss_blas_architecture", "?"))),
+        ("matcher precision", _precision_line(figures["kernel"].get("matcher_precision", {}))),
     ]
     for name, value in rows:
         print(f"{name:<22}{value}")

@@ -50,7 +50,7 @@ TARGET_SINGLE_P99_MS = 50.0
 
 
 def _in_process_rates(
-    gallery_size: int, seed: int, core: int | None, seconds: float
+    gallery_size: int, seed: int, core: int | None, seconds: float, precision: str = "float32"
 ) -> dict[str, float]:
     """Probes/s of the matcher itself at 64 probes per call, and single probes/s, on ``core``."""
     original = os.sched_getaffinity(0)
@@ -58,7 +58,7 @@ def _in_process_rates(
         os.sched_setaffinity(0, {core})
     try:
         configure_threads()
-        matcher = Matcher(DIM)
+        matcher = Matcher(DIM, precision=precision)
         rng = np.random.default_rng(seed)
         matcher.add(np.arange(gallery_size, dtype=np.int64), unit_rows(rng, gallery_size))
         probes = unit_rows(np.random.default_rng(seed + 1), BATCH_PROBES)
@@ -123,9 +123,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "server_core": server_core,
         "load_generator_core": load_core,
         "load_average_before": list(os.getloadavg()),
+        "precision": args.precision,
     }
     report["in_process"] = _in_process_rates(
-        args.gallery_size, args.seed, server_core, args.in_process_s
+        args.gallery_size, args.seed, server_core, args.in_process_s, args.precision
     )
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -133,6 +134,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         sys.executable, "-m", "twin.cli.matcher", "serve", "--port", str(port),
         "--synthetic-size", str(args.gallery_size), "--seed", str(args.seed),
         "--max-batch", str(args.max_batch), "--max-queue", str(args.max_queue),
+        "--precision", args.precision,
     ]  # fmt: skip
     if args.max_wait_ms is not None:
         serve += ["--max-wait-ms", str(args.max_wait_ms)]
@@ -233,6 +235,9 @@ def main() -> None:
     parser.add_argument("--max-queue", type=int, default=8192)
     parser.add_argument("--max-wait-ms", type=float, default=None, help="server's; default its own")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--precision", choices=["float32", "int8", "auto"], default="float32", help="flat scoring"
+    )
     parser.add_argument("--only", choices=["batch64", "single"], help="run one load scenario")
     args = parser.parse_args()
     report = run(args)

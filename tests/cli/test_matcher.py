@@ -77,10 +77,25 @@ def test_bench_table_names_the_kernel() -> None:
     assert "FAISS BLAS" in result.stdout and "load average" in result.stdout
 
 
+def test_bench_reports_the_precision_path_it_took() -> None:
+    args = ["bench", "--sizes", "1000", "--batches", "8", "--backends", "flat"]
+    result = runner.invoke(
+        matcher_app, [*args, "--min-time-s", "0.02", "--precision", "auto", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["precision"]["requested"] == "auto"
+    assert report["precision"]["used"] in {"float32", "int8"}
+    assert report["rows"][0]["precision"] == report["precision"]["used"]
+    assert report["precision"]["kernel"]
+
+
 def test_bad_flags_are_one_line_and_exit_2(tmp_path: Path) -> None:
     for args, fragment in [
         (["bench", "--sizes", "ten"], "--sizes"),
         (["bench", "--backends", "annoy"], "--backends"),
+        (["bench", "--precision", "bf16"], "float32, int8, auto"),
+        (["serve", "--precision", "fp8"], "float32, int8, auto"),
         (["serve", "--host", "0.0.0.0"], "--token"),
         (["serve", "--gallery", str(tmp_path / "missing.twg")], "cannot read gallery file"),
     ]:

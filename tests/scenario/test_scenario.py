@@ -66,6 +66,11 @@ def test_hash_changes_with_any_field() -> None:
         (["cameras.recognition='tagged'"], "recognition_tags"),
         (["site.map='nowhere.geojson'"], "site.map"),
         (["faces.groups=[{name='a', share=0.5}]"], "groups shares must sum to 1"),
+        (["matcher.precision='fp16'"], "'float32', 'int8' or 'auto'"),
+        (
+            ["matcher.precision='int8'", "matcher.backend='ivf'"],
+            "precision int8 needs backend flat",
+        ),
     ],
 )
 def test_bad_values_name_the_field(overrides: list[str], expected: str) -> None:

@@ -19,6 +19,7 @@ from twin.errors import TwinInputError
 from twin.matcher.backends import BACKENDS, BackendName, BackendParams
 from twin.matcher.bench import BenchReport, BenchRow, run_bench, unit_rows
 from twin.matcher.core import Matcher
+from twin.matcher.precision import PRECISIONS
 from twin.matcher.server import serve
 from twin.matcher.service import DEFAULT_PORT, ServiceConfig
 
@@ -49,8 +50,18 @@ def _backends(text: str) -> list[BackendName]:
     return [n for n in BACKENDS if n in names]
 
 
+def _precision(text: str) -> str:
+    if text not in PRECISIONS:
+        raise TwinInputError(f"--precision: choose one of {', '.join(PRECISIONS)}, got {text!r}")
+    return text
+
+
 def _render(report: BenchReport) -> None:
-    table = Table(title=f"matcher bench (d=512) — FAISS BLAS: {report.kernel_summary}")
+    table = Table(
+        title=f"matcher bench (d=512) — FAISS BLAS: {report.kernel_summary}; "
+        f"flat precision: {report.precision.get('used', 'float32')} "
+        f"({report.precision.get('kernel', '')})"
+    )
     for column in (
         "backend", "gallery", "batch", "queries/s*", "GFLOP/s*", "sgemm GFLOP/s*", "ratio",
         "p50 ms", "p99 ms", "recall@1",
@@ -102,11 +113,15 @@ def bench(
     backends: Annotated[str, typer.Option(help="Backends: flat, ivf, hnsw.")] = "flat,ivf,hnsw",
     min_time_s: Annotated[float, typer.Option(help="Least time measured per cell (s).")] = 0.6,
     seed: Annotated[int, typer.Option(help="Seed for the synthetic gallery and probes.")] = 0,
+    precision: Annotated[
+        str, typer.Option(help=f"Flat backend's scoring: {', '.join(PRECISIONS)}.")
+    ] = "float32",
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
 ) -> None:
     """Queries/s, GFLOP/s against same-process sgemm, p50/p99 and recall@1 per backend x size x batch."""
     if min_time_s <= 0:
         raise TwinInputError(f"--min-time-s: must be positive, got {min_time_s}")
+    _precision(precision)
 
     def progress(row: BenchRow) -> None:
         if not json_output:
@@ -122,6 +137,7 @@ def bench(
         min_time_s=min_time_s,
         seed=seed,
         on_row=progress,
+        precision=precision,
     )
     if json_output:
         print(json.dumps(report.to_dict()))
@@ -156,16 +172,20 @@ def serve_command(
         int | None, typer.Option(help="Search threads; default: the cores this process may use.")
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the synthetic gallery.")] = 0,
+    precision: Annotated[
+        str, typer.Option(help=f"Flat backend's scoring: {', '.join(PRECISIONS)}.")
+    ] = "float32",
 ) -> None:
     """Serve the matcher over HTTP until interrupted; see /openapi.json for the API."""
+    _precision(precision)
     if gallery is not None:
-        matcher = Matcher.load(gallery)
+        matcher = Matcher.load(gallery, precision=precision)
     else:
         if backend not in BACKENDS:
             raise TwinInputError(f"--backend: choose from {', '.join(BACKENDS)}, got {backend!r}")
         if synthetic_size < 1:
             raise TwinInputError(f"--synthetic-size: must be positive, got {synthetic_size}")
-        matcher = Matcher(512, backend=backend, params=BackendParams())
+        matcher = Matcher(512, backend=backend, params=BackendParams(), precision=precision)
         vectors = unit_rows(np.random.default_rng(seed), synthetic_size)
         matcher.add(np.arange(synthetic_size, dtype=np.int64), vectors, provenance="synthetic")
     config = ServiceConfig(
@@ -181,7 +201,9 @@ def serve_command(
     )
     config.check()
     stderr.print(
-        f"matcher: {matcher!r} on http://{host}:{port} (API: /openapi.json)", highlight=False
+        f"matcher: {matcher!r} on http://{host}:{port} (API: /openapi.json); "
+        f"scoring: {matcher.precision_path.summary()}",
+        highlight=False,
     )
     serve(matcher, config)
 

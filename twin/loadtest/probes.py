@@ -76,6 +76,7 @@ def scenario_gallery(scenario: Scenario, seed: int) -> Gallery:
         groups.watchlist_group,
         streams.watchlist,
         backend=scenario.matcher.backend,
+        precision=scenario.matcher.precision,
         provenance=GALLERY_PROVENANCE,
     )
 

@@ -7,6 +7,8 @@ ids. Inputs arrive already checked (`twin.matcher.inputs`); the `Matcher` keeps 
   top-k reduction). One or two probes go through a matrix-vector product (sgemv) over the same
   gallery memory instead: FAISS's single-query path either scans with one core or packs the gallery
   for sgemm, both well below the memory-bandwidth bound.
+  With ``precision`` ``int8`` (or ``auto`` on a CPU with int8 dot-product units) it scores in int8
+  first and re-scores the close calls in float32, with the same decisions (`twin.matcher.precision`).
 - ``ivf``: approximate. `faiss.IndexIVFFlat` over a flat coarse quantizer, trained on the first vectors
   added (``nlist`` lists, ``nprobe`` of them scanned per probe). Removal is native.
 - ``hnsw``: approximate. `faiss.IndexHNSWFlat` graph. FAISS cannot delete graph nodes, so removed
@@ -25,6 +27,7 @@ import numpy.typing as npt
 
 from twin.matcher.blas import faiss, matrix_vector_product
 from twin.matcher.errors import MatcherInputError
+from twin.matcher.precision import Int8Gallery, PrecisionPath, exact_top_k, resolve_precision
 
 Float32Array = npt.NDArray[np.float32]
 Int64Array = npt.NDArray[np.int64]
@@ -83,21 +86,35 @@ def _flat_view(index: Any, dim: int) -> Float32Array:
 
 
 def _top_k(scores: Float32Array, k: int) -> tuple[Float32Array, Int64Array]:
-    """The k largest of a 1-D score vector, descending, padded with (-inf, -1)."""
+    """The k largest of a 1-D score vector, descending (ties: lower row first), padded with (-inf, -1)."""
     n = scores.shape[0]
     out_scores = np.full(k, MISSING_SCORE, dtype=np.float32)
     out_rows = np.full(k, -1, dtype=np.int64)
     if n == 0:
         return out_scores, out_rows
     if k == 1:
-        best = int(np.argmax(scores))
+        best = int(np.argmax(scores))  # the first of equal maxima
         out_scores[0], out_rows[0] = scores[best], best
         return out_scores, out_rows
     take = min(k, n)
-    rows = np.argpartition(-scores, take - 1)[:take] if take < n else np.arange(n)
-    rows = rows[np.argsort(-scores[rows], kind="stable")]
+    if take < n:
+        kth = scores[np.argpartition(-scores, take - 1)[take - 1]]
+        above = np.flatnonzero(scores > kth)
+        rows = np.concatenate([above, np.flatnonzero(scores == kth)[: take - above.size]])
+    else:
+        rows = np.arange(n)
+    rows = rows[np.lexsort((rows, -scores[rows]))]
     out_scores[:take], out_rows[:take] = scores[rows], rows
     return out_scores, out_rows
+
+
+def _ties_by_row(scores: Float32Array, rows: Int64Array) -> tuple[Float32Array, Int64Array]:
+    """FAISS's top-k rows reordered so equal scores come lower row first (it keeps the lower rows
+    at the k-th place already; its heap leaves equal scores in any order)."""
+    if scores.shape[1] < 2:
+        return scores, rows
+    order = np.lexsort((rows, -scores), axis=-1)
+    return np.take_along_axis(scores, order, axis=1), np.take_along_axis(rows, order, axis=1)
 
 
 class FlatBackend:
@@ -105,23 +122,36 @@ class FlatBackend:
 
     name: BackendName = "flat"
 
-    def __init__(self, dim: int) -> None:
+    def __init__(self, dim: int, precision: str = "float32") -> None:
         self._dim = dim
         self._index: Any = faiss.IndexFlatIP(dim)
         self._row_ids = np.empty(0, dtype=np.int64)  # identity id of each stored row, in row order
+        self.precision: PrecisionPath = resolve_precision(precision)
+        self._int8 = Int8Gallery(dim) if self.precision.used == "int8" else None
 
     def add(self, ids: Int64Array, vectors: Float32Array) -> None:
         self._index.add(vectors)
         self._row_ids = np.concatenate([self._row_ids, ids])
+        if self._int8 is not None:
+            self._int8.add(vectors)
 
     def remove(self, ids: Int64Array) -> None:
         doomed = np.isin(self._row_ids, ids)
         rows = np.flatnonzero(doomed).astype(np.int64)
-        self._index.remove_ids(faiss.IDSelectorBatch(rows))
+        self._index.remove_ids(faiss.IDSelectorBatch(rows))  # keeps the other rows in order
         self._row_ids = self._row_ids[~doomed]
+        if self._int8 is not None:
+            self._int8.keep(~doomed)
 
-    def search(self, probes: Float32Array, k: int) -> tuple[Float32Array, Int64Array]:
-        if probes.shape[0] <= GEMV_MAX_PROBES:
+    def search(
+        self, probes: Float32Array, k: int, floor: float | None = None
+    ) -> tuple[Float32Array, Int64Array]:
+        """Top-k rows; ``floor`` (cosine) lets the int8 path skip rows that cannot reach it."""
+        if self._int8 is not None and self._int8.rows:
+            close_calls = self._int8.candidates(probes, k, floor)
+            gallery = _flat_view(self._index, self._dim)
+            scores, rows = exact_top_k(probes, gallery, close_calls, k, MISSING_SCORE)
+        elif probes.shape[0] <= GEMV_MAX_PROBES:
             gallery = _flat_view(self._index, self._dim)
             products = np.empty(gallery.shape[0], dtype=np.float32)
             pairs = []
@@ -131,7 +161,7 @@ class FlatBackend:
             scores = np.stack([s for s, _ in pairs])
             rows = np.stack([r for _, r in pairs])
         else:
-            scores, rows = self._index.search(probes, k)
+            scores, rows = _ties_by_row(*self._index.search(probes, k))
         _missing_to_sentinel(scores, rows)
         return scores, self._ids_of(rows)
 
@@ -147,10 +177,14 @@ class FlatBackend:
         return {"index": faiss.serialize_index(self._index), "row_ids": self._row_ids}
 
     @classmethod
-    def from_state(cls, dim: int, state: dict[str, npt.NDArray[Any]]) -> FlatBackend:
-        backend = cls(dim)
+    def from_state(
+        cls, dim: int, state: dict[str, npt.NDArray[Any]], precision: str = "float32"
+    ) -> FlatBackend:
+        backend = cls(dim, precision)
         backend._index = faiss.deserialize_index(state["index"])
         backend._row_ids = state["row_ids"].astype(np.int64)
+        if backend._int8 is not None:
+            backend._int8.add(_flat_view(backend._index, dim))
         return backend
 
 
@@ -296,11 +330,11 @@ class HnswBackend:
 
 
 def make_backend(
-    name: str, dim: int, params: BackendParams
+    name: str, dim: int, params: BackendParams, precision: str = "float32"
 ) -> FlatBackend | IvfBackend | HnswBackend:
-    """A new, empty backend by name."""
+    """A new, empty backend by name (``precision`` applies to ``flat``)."""
     if name == "flat":
-        return FlatBackend(dim)
+        return FlatBackend(dim, precision)
     if name == "ivf":
         return IvfBackend(dim, params)
     if name == "hnsw":
@@ -309,11 +343,15 @@ def make_backend(
 
 
 def backend_from_state(
-    name: str, dim: int, params: BackendParams, state: dict[str, npt.NDArray[Any]]
+    name: str,
+    dim: int,
+    params: BackendParams,
+    state: dict[str, npt.NDArray[Any]],
+    precision: str = "float32",
 ) -> FlatBackend | IvfBackend | HnswBackend:
     """A backend restored from `Backend.state` arrays."""
     if name == "flat":
-        return FlatBackend.from_state(dim, state)
+        return FlatBackend.from_state(dim, state, precision)
     if name == "ivf":
         return IvfBackend.from_state(dim, params, state)
     if name == "hnsw":

@@ -70,6 +70,7 @@ class BenchRow:
     p99_ms: float
     calls: int
     recall_at_1: float | None  # against exact, over all max(batches) probes; None for flat
+    precision: str = "float32"  # the scoring path flat took: float32 or int8
 
 
 @dataclass
@@ -82,6 +83,7 @@ class BenchReport:
     build_s: dict[str, float] = field(default_factory=dict)  # "backend@size" -> build seconds
     copy_bandwidth_gb_s: dict[str, float] = field(default_factory=dict)  # "size" -> GB/s
     single_probe: dict[str, float] = field(default_factory=dict)  # at FIGURE_GALLERY
+    precision: dict[str, str] = field(default_factory=dict)  # the flat backend's scoring path
     load_average: dict[str, list[float]] = field(default_factory=dict)
 
     def figures(self) -> dict[str, Any]:
@@ -113,6 +115,7 @@ class BenchReport:
             "copy_bandwidth_gb_s": self.copy_bandwidth_gb_s,
             "load_average": self.load_average,
             "sgemm_shape_m_k_n": list(SGEMM_SHAPE),
+            "precision": self.precision,
         }
 
 
@@ -194,10 +197,15 @@ def _percentiles_ms(times_s: Sequence[float]) -> tuple[float, float]:
 
 
 def _build(
-    backend: BackendName, gallery: Float32Array, params: BackendParams
+    backend: BackendName, gallery: Float32Array, params: BackendParams, precision: str
 ) -> tuple[Matcher, float]:
     began = time.perf_counter()
-    matcher = Matcher(gallery.shape[1], backend=backend, params=params)
+    matcher = Matcher(
+        gallery.shape[1],
+        backend=backend,
+        params=params,
+        precision=precision if backend == "flat" else "float32",
+    )
     matcher.add(np.arange(gallery.shape[0], dtype=np.int64), gallery)
     return matcher, time.perf_counter() - began
 
@@ -211,11 +219,19 @@ def run_bench(
     min_time_s: float = MIN_CELL_S,
     seed: int = 0,
     on_row: Callable[[BenchRow], None] | None = None,
+    precision: str = "float32",
 ) -> BenchReport:
-    """Measure every backend x gallery size x batch cell, and the single-probe bound."""
+    """Measure every backend x gallery size x batch cell, and the single-probe bound.
+
+    ``precision`` is the flat backend's (`twin.matcher.precision`); ``int8`` judges the single
+    probe against the int8 gallery's bytes, and recall of the approximate backends against it.
+    """
+    report_path = Matcher(DIM, precision=precision).precision_path
     rng = np.random.default_rng(seed)
     params = params or BackendParams()
-    report = BenchReport(kernel=blas_kernel_info(), kernel_summary=kernel_summary())
+    report = BenchReport(
+        kernel=blas_kernel_info(), kernel_summary=kernel_summary(), precision=report_path.to_dict()
+    )
     report.load_average["before"] = list(os.getloadavg())
     for size in gallery_sizes:
         gallery = unit_rows(rng, size)
@@ -223,7 +239,7 @@ def run_bench(
         exact: Matcher | None = None
         order: list[BackendName] = ["flat", *[b for b in backends if b != "flat"]]
         for backend in order:
-            matcher, build_s = _build(backend, gallery, params)
+            matcher, build_s = _build(backend, gallery, params, precision)
             report.build_s[f"{backend}@{size}"] = build_s
             if backend == "flat":
                 exact = matcher
@@ -277,6 +293,7 @@ def _measure_cell(
         p99_ms=p99_ms,
         calls=len(times),
         recall_at_1=recall,
+        precision=matcher.precision_path.used,
     )
 
 
@@ -284,14 +301,15 @@ def _single_probe_figure(
     matcher: Matcher, gallery: Float32Array, probes: Float32Array, report: BenchReport
 ) -> dict[str, float]:
     """Single-probe latency at this gallery against gallery bytes / copy bandwidth."""
+    gallery_bytes = gallery.size * (1 if matcher.precision_path.used == "int8" else 4)
     bandwidths = {
-        threads: copy_bandwidth_bytes_per_s(gallery.nbytes, threads=threads)
+        threads: copy_bandwidth_bytes_per_s(gallery_bytes, threads=threads)
         for threads in sorted({1, usable_cores()})
     }
     for threads, rate in bandwidths.items():
         report.copy_bandwidth_gb_s[f"{threads}_threads"] = rate / 1e9
     best = max(bandwidths.values())
-    bound_ms = gallery.nbytes / best * 1e3
+    bound_ms = gallery_bytes / best * 1e3
     time.sleep(POOL_SETTLE_S)
     times = _timed(lambda: matcher.search(probes[:1], 1), min_time_s=MIN_CELL_S)
     p50_ms, p99_ms = _percentiles_ms(times)
@@ -300,7 +318,7 @@ def _single_probe_figure(
         "single_probe_p50_ms": p50_ms,
         "single_probe_fastest_ms": min(times) * 1e3,
         "single_probe_p99_ms": p99_ms,
-        "gallery_bytes": float(gallery.nbytes),
+        "gallery_bytes": float(gallery_bytes),
         "copy_bandwidth_gb_s": best / 1e9,
         "bandwidth_bound_ms": bound_ms,
         "latency_over_bound": p50_ms / bound_ms,

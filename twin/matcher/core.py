@@ -25,6 +25,7 @@ from twin.matcher.backends import (
     MISSING_SCORE,
     BackendName,
     BackendParams,
+    FlatBackend,
     backend_from_state,
     make_backend,
 )
@@ -34,6 +35,7 @@ from twin.matcher.errors import (
     MatcherInputError,
     UnknownIdentityError,
 )
+from twin.matcher.precision import FLOAT32_KERNEL, PrecisionPath, check_precision
 from twin.matcher.store import GalleryFile, read_gallery, write_gallery
 
 Float32Array = npt.NDArray[np.float32]
@@ -73,6 +75,9 @@ class Matcher:
     """A watchlist gallery searched by cosine similarity with a FAISS backend.
 
     ``backend``: ``"flat"`` (exact), ``"ivf"`` or ``"hnsw"`` (approximate; tuned by ``params``).
+    ``precision`` (flat only): ``"float32"``, ``"int8"`` (int8 scores, float32 re-scoring of the
+    close calls: the same decisions, see `twin.matcher.precision`) or ``"auto"`` (int8 where the
+    CPU has int8 dot-product units); `precision_path` says which path was taken.
     """
 
     def __init__(
@@ -81,7 +86,9 @@ class Matcher:
         *,
         backend: BackendName = "flat",
         params: BackendParams | None = None,
+        precision: str = "float32",
     ) -> None:
+        check_precision(precision)
         if not isinstance(dim, int) or dim < 1:
             raise MatcherInputError(f"dim must be a positive integer, got {dim!r}")
         if backend not in BACKENDS:
@@ -89,8 +96,14 @@ class Matcher:
                 f"unknown backend {backend!r}: choose one of {', '.join(BACKENDS)}"
             )
         self._dim = dim
+        if backend != "flat" and precision == "int8":
+            raise MatcherInputError(
+                f"precision int8 needs the flat backend, got {backend!r}: "
+                f"choose precision float32 or auto"
+            )
         self._params = params or BackendParams()
-        self._backend = make_backend(backend, dim, self._params)
+        self._precision = precision
+        self._backend = make_backend(backend, dim, self._params, precision)
         self._entries: dict[int, tuple[str, int]] = {}  # id -> (provenance, expiry ordinal or -1)
         self._lock = threading.RLock()  # serialises mutations and searches on the FAISS index
 
@@ -108,6 +121,15 @@ class Matcher:
     def params(self) -> BackendParams:
         """Backend tuning in force."""
         return self._params
+
+    @property
+    def precision_path(self) -> PrecisionPath:
+        """The scoring path in force: requested and used precision, the kernel, and why."""
+        if isinstance(self._backend, FlatBackend):
+            return self._backend.precision
+        return PrecisionPath(
+            check_precision(self._precision), "float32", FLOAT32_KERNEL, f"{self.backend} backend"
+        )
 
     @property
     def size(self) -> int:
@@ -194,7 +216,13 @@ class Matcher:
     def search_thresholded(self, probes: Float32Array, k: int, threshold: float) -> SearchResult:
         """As `search`, but candidates scoring below ``threshold`` (cosine) become (-inf, -1)."""
         limit = inputs.threshold(threshold)
-        return self.search(probes, k).thresholded(limit)
+        if not isinstance(self._backend, FlatBackend):
+            return self.search(probes, k).thresholded(limit)
+        vectors = inputs.embeddings(probes, self._dim, what="probes")
+        k = inputs.neighbours(k)
+        with self._lock:
+            scores, ids = self._backend.search(vectors, k, floor=limit)
+        return SearchResult(scores=scores, ids=ids).thresholded(limit)
 
     def save(self, path: Path | str) -> None:
         """Write the gallery to ``path`` atomically, with a SHA-256 checksum (see `store`)."""
@@ -214,7 +242,7 @@ class Matcher:
             write_gallery(Path(path), GalleryFile(header=header, arrays=arrays))
 
     @classmethod
-    def load(cls, path: Path | str) -> Matcher:
+    def load(cls, path: Path | str, *, precision: str = "float32") -> Matcher:
         """Read a gallery saved by `save`; `GalleryFileError` if missing, damaged or inconsistent."""
         saved = read_gallery(Path(path))
         header, arrays = saved.header, saved.arrays
@@ -223,12 +251,13 @@ class Matcher:
                 int(header["dim"]),
                 backend=header["backend"],
                 params=BackendParams(**header["params"]),
+                precision=precision,
             )
             state = {
                 k.removeprefix("backend_"): v for k, v in arrays.items() if k.startswith("backend_")
             }
             matcher._backend = backend_from_state(
-                header["backend"], matcher._dim, matcher._params, state
+                header["backend"], matcher._dim, matcher._params, state, precision
             )
             ids, provenance, expires = (
                 arrays["entry_ids"],
@@ -247,4 +276,7 @@ class Matcher:
         return matcher
 
     def __repr__(self) -> str:
-        return f"Matcher(dim={self._dim}, backend={self.backend!r}, size={self.size})"
+        return (
+            f"Matcher(dim={self._dim}, backend={self.backend!r}, size={self.size}, "
+            f"precision={self.precision_path.used!r})"
+        )

@@ -38,11 +38,12 @@ def build_gallery(
     rng: np.random.Generator,
     *,
     backend: BackendName,
+    precision: str = "float32",
     provenance: str,
     on_faces_done: Callable[[], None] | None = None,
 ) -> Gallery:
     """Fit the model, draw one enrolled face per entry of ``watchlist_groups`` (each entry's group
-    index) from ``rng``, and enrol them in a matcher on ``backend``.
+    index) from ``rng``, and enrol them in a matcher on ``backend`` at ``precision`` (`twin.matcher.Matcher`).
 
     ``on_faces_done`` is called between drawing the faces and building the index (stage timing).
     """
@@ -50,7 +51,7 @@ def build_gallery(
     watchlist = make_watchlist(rng, model, watchlist_groups)
     if on_faces_done is not None:
         on_faces_done()
-    matcher = Matcher(model.dim, backend=backend)
+    matcher = Matcher(model.dim, backend=backend, precision=precision)
     matcher.add(
         np.arange(len(watchlist), dtype=np.int64), watchlist.enrolled, provenance=provenance
     )

@@ -166,6 +166,7 @@ def run_simulation(
         population.watchlist_group,
         streams.watchlist,
         backend=scenario.matcher.backend,
+        precision=scenario.matcher.precision,
         provenance="synthetic watchlist",
         on_faces_done=lambda: clock.lap("faces"),
     )
@@ -237,6 +238,6 @@ def run_simulation(
         face_model=model,
         service_table=table,
         stage_seconds=clock.seconds,
-        kernel=blas_kernel_info(),
+        kernel={**blas_kernel_info(), "matcher_precision": matcher.precision_path.to_dict()},
         response=response,
     )

@@ -13,6 +13,13 @@ class MatcherConfig(StrictModel):
     """The real FAISS matcher and its decision threshold."""
 
     backend: Literal["flat", "ivf", "hnsw"] = "flat"
+    precision: Literal["float32", "int8", "auto"] = Field(
+        default="float32",
+        description=(
+            "flat backend's scoring: float32, or int8 scores with every close call re-scored in "
+            "float32 (the same decisions; auto: int8 where the CPU has int8 dot-product units)"
+        ),
+    )
     top_k: Annotated[int, Field(ge=1, le=100)] = 1
     threshold_cosine: Annotated[float, Field(gt=-1.0, lt=1.0)] | None = Field(
         default=None,
@@ -30,6 +37,8 @@ class MatcherConfig(StrictModel):
     def _one_threshold(self) -> MatcherConfig:
         if self.threshold_cosine is not None and self.threshold_vendor is not None:
             raise ValueError("set threshold_cosine or threshold_vendor, not both")
+        if self.precision == "int8" and self.backend != "flat":
+            raise ValueError(f"precision int8 needs backend flat, got {self.backend!r}")
         return self
 
     search_chunk: Annotated[int, Field(ge=1, le=65_536)] = 8192
