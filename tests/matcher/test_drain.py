@@ -16,11 +16,11 @@ class Clock:
 def test_retry_after_is_the_queue_over_the_measured_rate() -> None:
     clock = Clock()
     drain = DrainRate(clock)
-    for _ in range(11):  # 100 probes every 0.1 s: 1,000 probes/s
-        drain.observe(100)
+    for _ in range(11):  # 100 probes in 0.1 s of search, back to back: 1,000 probes/s
         clock.now_s += 0.1
+        drain.observe(100, 0.1)
     rate = drain.probes_per_s()
-    assert rate is not None and 900 < rate < 1200
+    assert rate is not None and abs(rate - 1000) < 1
     assert drain.retry_after_s(7_500) in range(7, 9)  # 7.5 s of queue, not 98
 
 
@@ -28,9 +28,18 @@ def test_retry_after_stays_within_its_bounds_and_forgets_old_batches() -> None:
     clock = Clock()
     drain = DrainRate(clock)
     assert drain.retry_after_s(10_000) == MIN_RETRY_S  # nothing measured yet
-    drain.observe(1)
-    clock.now_s += 1.0
-    drain.observe(1)
+    drain.observe(1, 1.0)
     assert drain.retry_after_s(10**9) == MAX_RETRY_S
     clock.now_s += 60.0
     assert drain.probes_per_s() is None
+
+
+def test_a_quiet_spell_before_the_queue_filled_does_not_inflate_the_wait() -> None:
+    clock = Clock()
+    drain = DrainRate(clock)
+    drain.observe(1, 0.001)  # a lone probe, then four quiet seconds
+    clock.now_s += 4.0
+    for _ in range(5):  # then saturated: 1,000 probes per 0.5 s call
+        clock.now_s += 0.5
+        drain.observe(1000, 0.5)
+    assert drain.retry_after_s(2048) in (1, 2, 3)

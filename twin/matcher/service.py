@@ -202,7 +202,7 @@ class MatcherService:
 
     def _observe_batch(self, stats: BatchStats) -> None:
         self.metrics.observe_batch(stats)
-        self.drain.observe(stats.probes)
+        self.drain.observe(stats.probes, stats.search_s)
 
     # --- request parsing -------------------------------------------------------------------
 
