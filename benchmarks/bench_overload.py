@@ -47,6 +47,10 @@ RECOVERY_TARGET_S = 10.0
 LIGHT_SHARE = 0.2  # light load, as a share of capacity
 
 
+def _phase(text: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+
 def _rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -140,12 +144,15 @@ async def _measure(url: str, pid: int, args: argparse.Namespace) -> dict[str, An
         base_url=url, limits=limits, headers=headers, timeout=30
     ) as client:
         capacity = await _closed_loop(client, body, args.capacity_s)
+        _phase(f"capacity {capacity:,.1f} requests/s; baseline at a fifth of it")
         light = OpenLoop(client, body)
         await light.run(capacity * LIGHT_SHARE, args.baseline_s)
         baseline_p50_ms = _p50_ms(list(light.windows.values()))
         rss_before_mb = _rss_mb(pid)
         overload = OpenLoop(client, body)
+        _phase(f"overload at {2 * capacity:,.1f} requests/s for {args.overload_s:g} s")
         await overload.run(2 * capacity, args.overload_s)
+        _phase("recovery")
         overload_end_s = time.monotonic()
         rss_after_mb = _rss_mb(pid)
         recovery = OpenLoop(client, body)
