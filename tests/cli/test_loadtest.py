@@ -180,7 +180,7 @@ def test_write_gallery_saves_the_watchlist_the_service_should_hold(
     np.testing.assert_array_equal(saved.search(probe).ids, lt_gallery.search(probe).ids)
 
 
-def _loadtest_process(*args: str) -> subprocess.Popen[str]:
+def _loadtest_process(*args: str, new_group: bool = False) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "twin.cli.loadtest", PLAZA, *FAST, *args],
         cwd=ROOT,
@@ -188,6 +188,7 @@ def _loadtest_process(*args: str) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=new_group,
     )
 
 
@@ -248,3 +249,28 @@ def test_ctrl_c_stops_cleanly_and_writes_what_was_measured(tmp_path: Path) -> No
     (step,) = summary["steps"]
     assert step["complete"] is False and step["answered"] > 10 and step["not_sent"] > 1000
     assert pq.read_table(out / "requests.parquet").num_rows == step["requests"]
+
+
+def test_sigterm_to_the_process_group_still_writes_and_counts_unsent(tmp_path: Path) -> None:
+    """As ``timeout``, systemd and ``docker stop`` do: every process of the group gets SIGTERM."""
+    out = tmp_path / "terminated"
+    process = _loadtest_process(
+        "--target", "inprocess", "--rates", "50", "--step-s", "60", "--refine", "0",
+        "--out", str(out), new_group=True,
+    )  # fmt: skip
+    try:
+        lines = _lines(process.stderr)
+        deadline = time.monotonic() + 90
+        while "sender started" not in lines.get(timeout=max(0.1, deadline - time.monotonic())):
+            pass
+        time.sleep(2.5)
+        os.killpg(process.pid, signal.SIGTERM)
+        assert process.wait(timeout=30) == 130
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["interrupted"] is True
+    (step,) = summary["steps"]
+    assert step["answered"] > 10 and step["not_sent"] > 1000 and step["timeouts"] == 0

@@ -8,15 +8,20 @@ allowed, and exit code 2.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from twin.cli.support import interactive, refuse_bad_input, stderr, stdout
 from twin.errors import TwinInputError
+from twin.response.ledger import LEDGER_FILE
+from twin.response.signing import CHECKPOINTS_FILE, load_private_key, sign_ledger
+from twin.results.writer import ResultsWriter
 
 __all__ = ["app", "interactive", "main", "refuse_bad_input"]
 
@@ -122,6 +127,18 @@ def summary_table(manifest: dict[str, Any], out: Path) -> Table:
     return table
 
 
+def sign_run_ledger(key: Ed25519PrivateKey) -> Callable[[ResultsWriter], dict[str, Any]]:
+    """Writes the signed checkpoints of the run's ledger beside it, before the run is published."""
+
+    def sign(writer: ResultsWriter) -> dict[str, Any]:
+        ledger = writer.partial / LEDGER_FILE
+        if ledger.is_file():
+            writer.write_file(CHECKPOINTS_FILE, sign_ledger(ledger.read_bytes(), key))
+        return {}
+
+    return sign
+
+
 @app.command()
 @refuse_bad_input
 def run(
@@ -146,6 +163,13 @@ def run(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the manifest as one JSON document.")
     ] = False,
+    signing_key: Annotated[
+        Path | None,
+        typer.Option(
+            "--signing-key",
+            help="Ed25519 private key (twin audit keygen) to sign the run's ledger with.",
+        ),
+    ] = None,
 ) -> None:
     """Run a scenario: a day (or a window) of the site, every captured face matched for real.
 
@@ -158,10 +182,13 @@ def run(
       twin run scenarios/small_plaza.toml --out runs/plaza --seed 7
 
       twin run --set crowd.daily_pedestrians=150000 --set watchlist.size=7
+
+      twin run scenarios/small_plaza.toml --signing-key keys/ledger-signing.key
     """
     from twin.results.publish import run_scenario
     from twin.scenario import find_scenario, load_scenario
 
+    key = None if signing_key is None else load_private_key(signing_key)  # refused before the run
     scenario_path = find_scenario(scenario)
     loaded = load_scenario(scenario_path, overrides=tuple(overrides or ()))
     if seed is not None and seed < 0:
@@ -177,10 +204,19 @@ def run(
         )
         with Progress(*columns, console=stderr, transient=True) as bar:
             manifest = run_scenario(
-                loaded, out=target, seed=chosen_seed, progress=RichRunProgress(bar)
+                loaded,
+                out=target,
+                seed=chosen_seed,
+                progress=RichRunProgress(bar),
+                extra=None if key is None else sign_run_ledger(key),
             )
     else:
-        manifest = run_scenario(loaded, out=target, seed=chosen_seed)
+        manifest = run_scenario(
+            loaded,
+            out=target,
+            seed=chosen_seed,
+            extra=None if key is None else sign_run_ledger(key),
+        )
     if as_json:
         typer.echo(json.dumps({**manifest, "path": str(target)}, indent=2))
     else:

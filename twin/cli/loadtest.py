@@ -285,7 +285,10 @@ def loadtest(
             f"--target: give a matcher URL (http://127.0.0.1:8700) or {INPROCESS!r}"
         )
     if target != INPROCESS:
-        parse_url(target)
+        try:
+            parse_url(target)
+        except ValueError as exc:  # urllib's own refusals, e.g. an unclosed [IPv6 address
+            raise TwinInputError(f"--target: not a URL ({exc}), got {target!r}") from exc
     if out is not None and out.exists() and not out.is_dir():
         raise TwinInputError(f"--out: {out} exists and is not a directory")
     request = LoadtestRequest(

@@ -24,6 +24,7 @@ from twin.matcher.server import serve
 from twin.matcher.service import DEFAULT_PORT, ServiceConfig
 
 TOKEN_ENV = "TWIN_MATCHER_TOKEN"
+MAX_SYNTHETIC_SIZE = 2_000_000  # 2M x 512 float32 = 4 GiB: beyond that the gallery exhausts memory
 
 matcher_app = typer.Typer(
     help="The real FAISS matcher: benchmark it on this machine, or serve it over HTTP.",
@@ -178,20 +179,11 @@ def serve_command(
 ) -> None:
     """Serve the matcher over HTTP until interrupted; see /openapi.json for the API."""
     _precision(precision)
-    if gallery is not None:
-        matcher = Matcher.load(gallery, precision=precision)
-    else:
-        if backend not in BACKENDS:
-            raise TwinInputError(f"--backend: choose from {', '.join(BACKENDS)}, got {backend!r}")
-        if synthetic_size < 1:
-            raise TwinInputError(f"--synthetic-size: must be positive, got {synthetic_size}")
-        matcher = Matcher(512, backend=backend, params=BackendParams(), precision=precision)
-        vectors = unit_rows(np.random.default_rng(seed), synthetic_size)
-        matcher.add(np.arange(synthetic_size, dtype=np.int64), vectors, provenance="synthetic")
+    given_token = token if token is not None else os.environ.get(TOKEN_ENV)
     config = ServiceConfig(
         host=host,
         port=port,
-        token=token or os.environ.get(TOKEN_ENV) or None,
+        token=given_token if given_token != "" else None,
         max_request_probes=max_request_probes,
         max_body_bytes=max_body_bytes,
         max_batch_probes=max_batch,
@@ -199,7 +191,19 @@ def serve_command(
         max_queue_probes=max_queue,
         search_threads=threads,
     )
-    config.check()
+    config.check()  # every option, before a gallery is built or a port is bound
+    if gallery is not None:
+        matcher = Matcher.load(gallery, precision=precision)
+    else:
+        if backend not in BACKENDS:
+            raise TwinInputError(f"--backend: choose from {', '.join(BACKENDS)}, got {backend!r}")
+        if not 1 <= synthetic_size <= MAX_SYNTHETIC_SIZE:
+            raise TwinInputError(
+                f"--synthetic-size: must be between 1 and {MAX_SYNTHETIC_SIZE}, got {synthetic_size}"
+            )
+        matcher = Matcher(512, backend=backend, params=BackendParams(), precision=precision)
+        vectors = unit_rows(np.random.default_rng(seed), synthetic_size)
+        matcher.add(np.arange(synthetic_size, dtype=np.int64), vectors, provenance="synthetic")
     stderr.print(
         f"matcher: {matcher!r} on http://{host}:{port} (API: /openapi.json); "
         f"scoring: {matcher.precision_path.summary()}",

@@ -25,7 +25,14 @@ from twin.errors import ResultsError
 from twin.oversight.figures import oversight_figures
 from twin.oversight.report import number, percent, render_html
 from twin.response.ledger import verify
-from twin.results.reader import read_results
+from twin.response.signing import (
+    CHECKPOINTS_FILE,
+    SignatureCheck,
+    check_signatures,
+    generate_keypair,
+    load_public_key,
+)
+from twin.results.reader import inside, read_results
 
 audit_app = typer.Typer(
     help="Check the oversight record (the tamper-evident ledger) of a run.",
@@ -48,16 +55,32 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON documen
 
 @audit_app.command("verify")
 @refuse_bad_input
-def verify_command(run: RunArgument, as_json: JsonOption = False) -> None:
+def verify_command(
+    run: RunArgument,
+    public_key: Annotated[
+        Path | None,
+        typer.Option(
+            "--public-key",
+            help="The operator's Ed25519 public key (PEM): the ledger must be signed by it.",
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
     """Check that a run's ledger is intact: exit 0 if so, 1 naming the first bad entry.
 
     Each entry carries the SHA-256 of the one before it; the manifest records how many entries there
     are and the last one's hash, so edits, removals, insertions and a cut-off end are all caught.
+    With --public-key the signed checkpoints must verify with that key and still match every entry,
+    which catches an editor who recomputed every hash and the manifest too. A ledger without
+    signatures is reported as "intact but unsigned" (and fails when --public-key is given).
 
-    Example:
+    Examples:
 
       twin audit verify runs/plaza
+
+      twin audit verify runs/plaza --public-key keys/ledger-signing.pub
     """
+    key = None if public_key is None else load_public_key(public_key)
     results = read_results(run)
     path = results.ledger()  # resolved inside the run, never another run's ledger
     if path is None or results.typed.response is None:
@@ -66,14 +89,60 @@ def verify_command(run: RunArgument, as_json: JsonOption = False) -> None:
         )
     info = results.typed.response.ledger
     check = verify(path, expected_entries=info.entries, expected_head=info.head_sha256)
+    signed = _signature_check(path, results.path, key)
+    good = check.intact and (signed.ok or (signed.status == "unsigned" and key is None))
     if as_json:
-        typer.echo(json.dumps({**check.as_dict(), "ledger": str(path)}, indent=2))
-    elif check.intact:
-        stdout.print(f"{path}: {check.line()}", highlight=False, soft_wrap=True)
+        document = {**check.as_dict(), **signed.as_dict(), "ledger": str(path)}
+        typer.echo(json.dumps(document, indent=2))
+    elif good:
+        stdout.print(f"{path}: {_verdict(check.line(), signed)}", highlight=False, soft_wrap=True)
     else:
-        stderr.print(f"[bold red]{path}:[/] {check.line()}", highlight=False, soft_wrap=True)
-    if not check.intact:
+        line = check.line() if not check.intact else _verdict(check.line(), signed)
+        stderr.print(f"[bold red]{path}:[/] {line}", highlight=False, soft_wrap=True)
+    if not good:
         raise typer.Exit(code=1)
+
+
+def _signature_check(ledger: Path, run: Path, key: Any) -> SignatureCheck:
+    checkpoints = inside(run, CHECKPOINTS_FILE, source=run, what=CHECKPOINTS_FILE)
+    try:
+        data = checkpoints.read_bytes() if checkpoints.is_file() else None
+        return check_signatures(ledger.read_bytes(), data, key)
+    except OSError as exc:
+        raise ResultsError(
+            f"cannot read {checkpoints.name}: {exc.strerror}", source=ledger
+        ) from exc
+
+
+def _verdict(chain_line: str, signed: SignatureCheck) -> str:
+    if signed.status == "unsigned":
+        return chain_line.replace("intact:", "intact but unsigned:", 1) + (
+            " (no signed checkpoints: only a careless edit would show)"
+        )
+    if signed.status == "bad":
+        return f"signature check failed: {signed.reason}"
+    whose = "the key given" if signed.key_checked else "the key in the file, not one you hold"
+    return (
+        f"{chain_line}; signed ({signed.checkpoints} checkpoint(s), {signed.fingerprint}, "
+        f"checked against {whose})"
+    )
+
+
+@audit_app.command("keygen")
+@refuse_bad_input
+def keygen_command(
+    out: Annotated[Path, typer.Option("--out", help="Folder for the key pair.")],
+) -> None:
+    """Make an Ed25519 key pair for signing ledgers (private key file mode 0600).
+
+    Keep ledger-signing.key with the operator; give ledger-signing.pub to the overseer.
+
+    Example:
+
+      twin audit keygen --out keys
+    """
+    private_path, public_path = generate_keypair(out)
+    stdout.print(f"private key: {private_path}\npublic key:  {public_path}", highlight=False)
 
 
 def _write_text_atomic(path: Path, text: str) -> None:

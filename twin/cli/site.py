@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
 import typer
 from rich.table import Table
 
+from twin.cli.limits import check_candidates, check_map_size, check_px_per_m
 from twin.cli.site_import import import_command
 from twin.cli.support import refuse_bad_input, stdout
 from twin.errors import TwinInputError
@@ -69,6 +70,9 @@ LayerOption = Annotated[
     typer.Option("--cameras", help="Camera layer (GeoJSON) to use instead of the map's cameras."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
+ForceOption = Annotated[
+    bool, typer.Option("--force", help="Run even beyond the documented size limits.")
+]
 HtmlOption = Annotated[
     Path | None, typer.Option("--html", help="Write the picture as an HTML page (opens offline).")
 ]
@@ -78,10 +82,12 @@ PngOption = Annotated[
 
 
 def _load(
-    map_path: Path, scenario_path: Path | None, layer: Path | None
+    map_path: Path, scenario_path: Path | None, layer: Path | None, *, force: bool = False
 ) -> tuple[Site, Scenario | None, CamerasConfig]:
     from twin.scenario import CamerasConfig, load_scenario
     from twin.site.model import load_site
+
+    check_map_size(map_path, force=force)
 
     scenario = load_scenario(scenario_path) if scenario_path is not None else None
     site = load_site(map_path, cameras=layer)
@@ -122,6 +128,7 @@ def inspect(
     cell_m: Annotated[
         float, typer.Option("--cell-m", help="Square of the identification map, m.")
     ] = 10.0,
+    force: ForceOption = False,
 ) -> None:
     """Area, cameras, coverage by grade (DORI and face recognition), blind spots, and a picture.
 
@@ -139,7 +146,7 @@ def inspect(
     if not cell_m > 0:
         raise TwinInputError(f"--cell-m: {cell_m}; allowed: metres > 0")
     began = time.perf_counter()
-    site, loaded, config = _load(map_path, scenario, cameras)
+    site, loaded, config = _load(map_path, scenario, cameras, force=force)
     flows = _flows(site, loaded)
     report = coverage_report(site, config=config, flows=flows, cell_m=cell_m)
     pictures: dict[str, str | None] = {"html": None, "png": None}
@@ -229,6 +236,7 @@ def plan(
     as_json: JsonOption = False,
     html: HtmlOption = None,
     png: PngOption = None,
+    force: ForceOption = False,
 ) -> None:
     """Choose camera positions and headings that capture the most walkers at recognition grade.
 
@@ -247,14 +255,12 @@ def plan(
 
     if lens not in LENSES:
         raise TwinInputError(f"--lens: {lens!r}; allowed: {', '.join(LENSES)}")
-    if candidates < 1:
-        raise TwinInputError(f"--candidates: {candidates}; allowed: at least 1")
-    if min_px_per_m is not None and not min_px_per_m > 0:
-        raise TwinInputError(f"--min-px-per-m: {min_px_per_m}; allowed: px/m > 0")
+    check_candidates(candidates, force=force)
+    check_px_per_m(min_px_per_m)
     if budget < 1:
         raise TwinInputError(f"--budget: {budget}; allowed: at least 1 camera")
     began = time.perf_counter()
-    site, loaded, config = _load(map_path, scenario, None)
+    site, loaded, config = _load(map_path, scenario, None, force=force)
     flows = (
         scenario_flows(site, loaded.crowd, seed=loaded.seed)
         if loaded is not None
@@ -350,6 +356,7 @@ def graph(
     as_json: JsonOption = False,
     html: HtmlOption = None,
     png: PngOption = None,
+    force: ForceOption = False,
 ) -> None:
     """The camera graph: cameras linked by the walks simulated people make between them.
 
@@ -370,7 +377,7 @@ def graph(
     if min_transitions < 1:
         raise TwinInputError(f"--min-transitions: {min_transitions}; allowed: at least 1")
     began = time.perf_counter()
-    site, loaded, _ = _load(map_path, scenario, cameras)
+    site, loaded, _ = _load(map_path, scenario, cameras, force=force)
     crowd, seed = (loaded.crowd, loaded.seed) if loaded is not None else (CrowdConfig(), 0)
     walked = simulate_crowd(site, generate_trips(site, crowd, streams_for(seed).demand))
     built = camera_graph(site, walked.passes, min_transitions=min_transitions)

@@ -7,6 +7,8 @@ The commands live on ``sweep_app`` (runnable as ``python -m twin.cli.sweeps``) a
 from __future__ import annotations
 
 import json
+import math
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Final
 
@@ -22,7 +24,9 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from twin.cli.limits import MAX_SWEEP_RUNS, check_sweep_size
 from twin.cli.support import interactive, refuse_bad_input, stderr, stdout
+from twin.errors import TwinInputError
 
 if TYPE_CHECKING:  # the heavy modules (scipy, pandas, Dask) load only when a command runs
     from twin.sweeps.compare import Comparison
@@ -177,6 +181,9 @@ def sweep(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the summary as one JSON document.")
     ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help=f"Run even beyond {MAX_SWEEP_RUNS:,} runs.")
+    ] = False,
 ) -> None:
     """Run a what-if grid: every combination of the --vary values, each run R times on independent seeds.
 
@@ -191,9 +198,13 @@ def sweep(
       twin sweep scenarios/kings_cross_weekday.toml --window 07:00-10:00 --vary matcher.threshold_cosine=0.22,0.26,0.3 --scheduler tcp://10.0.0.5:8786
     """
     from twin.sweeps.engine import check_engine, run_sweep
-    from twin.sweeps.plan import plan_sweep
+    from twin.sweeps.plan import parse_vary, plan_sweep
 
     check_engine(workers=workers, scheduler=scheduler, matcher_threads=matcher_threads)
+    if replications < 1:
+        raise TwinInputError(f"--replications: must be at least 1, got {replications}")
+    points = math.prod(len(parse_vary(text).values) for text in vary or ())
+    check_sweep_size(points, replications, cores=workers or os.cpu_count() or 1, force=force)
     plan = plan_sweep(
         scenario,
         vary=vary or (),

@@ -389,8 +389,13 @@ def _scheduling(realtime: bool) -> str:
 def _sender_main(
     pipe: Pipe, stop: Event, settings: SenderSettings, pool: bytes, row_bytes: int
 ) -> None:
-    """The sender process: ignore Ctrl-C (the parent stops it), then run schedules until told."""
+    """The sender process: ignore Ctrl-C and SIGTERM (the parent stops it), then run schedules.
+
+    ``timeout``, systemd and ``docker stop`` signal the whole process group: were the sender to die
+    of it, the parent would lose every record of the step in flight and could write nothing.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     if settings.cpu is not None:
         os.sched_setaffinity(0, {settings.cpu})
     scheduling = _scheduling(settings.realtime)  # before the threads start: they inherit it

@@ -12,6 +12,12 @@ _ERROR = {
         }
     },
 }
+_IDS = {
+    "type": "array",
+    "items": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
+    "minItems": 1,
+    "description": "Identity ids: non-negative int64 (-1 marks 'no match' in results).",
+}
 _BUSY = {
     "description": "Search queue full or server draining; retry after the Retry-After seconds.",
     "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}},
@@ -23,7 +29,12 @@ def openapi_document(*, dim: int, max_request_probes: int, max_body_bytes: int) 
     """The OpenAPI document for a service with these limits."""
     matrix = {
         "type": "array",
-        "items": {"type": "array", "items": {"type": "number"}, "minItems": dim, "maxItems": dim},
+        "items": {
+            "type": "array",
+            "items": {"type": "number"},
+            "minItems": dim,
+            "maxItems": dim,
+        },
         "minItems": 1,
         "maxItems": max_request_probes,
     }
@@ -53,7 +64,9 @@ def openapi_document(*, dim: int, max_request_probes: int, max_body_bytes: int) 
                 f"Embeddings are {dim} float32 values; they are normalised to unit length on arrival "
                 "(zero vectors, NaN and infinity are refused). Requests are micro-batched across "
                 f"callers. Limits: {max_request_probes} probes per request, {max_body_bytes} bytes "
-                f"per body. {auth_note}"
+                f"per body. Every error, on every route (unknown paths and methods too), is JSON "
+                '`{"error": "..."}`. '
+                f"{auth_note}"
             ),
         },
         "components": {
@@ -95,10 +108,19 @@ def openapi_document(*, dim: int, max_request_probes: int, max_body_bytes: int) 
                                 "schema": {
                                     "type": "object",
                                     "required": ["probes"],
+                                    "additionalProperties": False,
                                     "properties": {
                                         "probes": matrix,
-                                        "k": {"type": "integer", "minimum": 1},
-                                        "threshold": {"type": ["number", "null"]},
+                                        "k": {
+                                            "type": ["integer", "null"],
+                                            "minimum": 1,
+                                            "maximum": 1024,
+                                        },
+                                        "threshold": {
+                                            "type": ["number", "null"],
+                                            "minimum": -1,
+                                            "maximum": 1,
+                                        },
                                     },
                                 }
                             },
@@ -120,6 +142,7 @@ def openapi_document(*, dim: int, max_request_probes: int, max_body_bytes: int) 
                         },
                         "400": _ERROR,
                         "401": _ERROR,
+                        "408": _ERROR,
                         "413": _ERROR,
                         "415": _ERROR,
                         "503": _BUSY,
@@ -136,10 +159,11 @@ def openapi_document(*, dim: int, max_request_probes: int, max_body_bytes: int) 
                                 "schema": {
                                     "type": "object",
                                     "required": ["ids", "embeddings"],
+                                    "additionalProperties": False,
                                     "properties": {
-                                        "ids": {"type": "array", "items": {"type": "integer"}},
+                                        "ids": _IDS,
                                         "embeddings": matrix,
-                                        "provenance": {"type": "string"},
+                                        "provenance": {"type": "string", "maxLength": 1000},
                                         "expires": {"type": ["string", "null"], "format": "date"},
                                     },
                                 }
@@ -150,6 +174,7 @@ def openapi_document(*, dim: int, max_request_probes: int, max_body_bytes: int) 
                         "201": {"description": "Enrolled; body gives the new gallery size."},
                         "400": _ERROR,
                         "401": _ERROR,
+                        "408": _ERROR,
                         "409": _ERROR,
                         "413": _ERROR,
                         "503": _BUSY,
@@ -166,13 +191,34 @@ def openapi_document(*, dim: int, max_request_probes: int, max_body_bytes: int) 
                                 "schema": {
                                     "type": "object",
                                     "required": ["ids"],
-                                    "properties": {
-                                        "ids": {"type": "array", "items": {"type": "integer"}}
-                                    },
+                                    "additionalProperties": False,
+                                    "properties": {"ids": _IDS},
                                 }
                             }
                         },
                     },
+                    "responses": {
+                        "200": {"description": "Removed; body gives the new gallery size."},
+                        "400": _ERROR,
+                        "401": _ERROR,
+                        "404": _ERROR,
+                        "408": _ERROR,
+                        "413": _ERROR,
+                        "503": _BUSY,
+                    },
+                }
+            },
+            "/v1/watchlist/{identity_id}": {
+                "delete": {
+                    "summary": "Remove one identity",
+                    "parameters": [
+                        {
+                            "name": "identity_id",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
+                        }
+                    ],
                     "responses": {
                         "200": {"description": "Removed; body gives the new gallery size."},
                         "400": _ERROR,
@@ -192,7 +238,7 @@ def openapi_document(*, dim: int, max_request_probes: int, max_body_bytes: int) 
             "/metrics": {
                 "get": {
                     "summary": "Prometheus metrics",
-                    "responses": {"200": {"description": "Prometheus text format."}},
+                    "responses": {"200": {"description": "Prometheus text format."}, "401": _ERROR},
                 }
             },
             "/openapi.json": {

@@ -2,17 +2,24 @@
 
 On SIGINT/SIGTERM uvicorn stops accepting connections and answers the requests in flight (up to
 ``ServiceConfig.shutdown_timeout_s``); then the app's lifespan drains the search worker and stops it.
+uvicorn has no limit on how long a client may take over its request headers (a slow client could hold
+a connection forever), so the HTTP protocol here adds one: headers not complete within
+``ServiceConfig.header_timeout_s`` of the connection opening (or of a kept-alive request beginning)
+get a JSON 408 and the connection is closed. Slow bodies are bounded in the service itself.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 import math
 import sys
 import threading
 import time
-from typing import Final
+from typing import Any, Final
 
 import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from twin.matcher.core import Matcher
 from twin.matcher.service import MatcherService, ServiceConfig, create_app
@@ -21,6 +28,66 @@ from twin.matcher.service import MatcherService, ServiceConfig, create_app
 # the worker's Python-side work hold up request handling for whole milliseconds; 0.5 ms measured
 # ~25% more single-probe requests per second with both threads on one core.
 GIL_SWITCH_INTERVAL_S: Final = 0.0005
+
+
+def _timed_protocol(header_timeout_s: float) -> type[HttpToolsProtocol]:
+    """uvicorn's httptools protocol with a deadline on each request's headers."""
+
+    class HeaderTimeoutProtocol(HttpToolsProtocol):
+        _header_timer: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self._arm()
+
+        def on_message_begin(self) -> None:
+            super().on_message_begin()
+            if self._header_timer is None:
+                self._arm()
+
+        def on_headers_complete(self) -> None:
+            self._disarm()
+            super().on_headers_complete()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+        def _arm(self) -> None:
+            self._header_timer = self.loop.call_later(header_timeout_s, self._too_slow)
+
+        def _disarm(self) -> None:
+            if self._header_timer is not None:
+                self._header_timer.cancel()
+                self._header_timer = None
+
+        def _too_slow(self) -> None:
+            self._header_timer = None
+            if self.transport.is_closing():
+                return
+            body = json.dumps(
+                {"error": f"request headers not received within {header_timeout_s:g} s"}
+            ).encode()
+            self.transport.write(
+                b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\n"
+                + f"content-length: {len(body)}\r\nconnection: close\r\n\r\n".encode()
+                + body
+            )
+            self.transport.close()
+
+    return HeaderTimeoutProtocol
+
+
+def _uvicorn_config(app: Any, config: ServiceConfig) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
+        host=config.host,
+        port=config.port,
+        http=_timed_protocol(config.header_timeout_s),
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=math.ceil(config.shutdown_timeout_s),
+    )
 
 
 class BackgroundServer:
@@ -33,16 +100,7 @@ class BackgroundServer:
     def __init__(self, matcher: Matcher, config: ServiceConfig | None = None) -> None:
         self.config = config or ServiceConfig(port=0)
         self.app = create_app(matcher, self.config)
-        self._server = uvicorn.Server(
-            uvicorn.Config(
-                self.app,
-                host=self.config.host,
-                port=self.config.port,
-                log_level="warning",
-                access_log=False,
-                timeout_graceful_shutdown=math.ceil(self.config.shutdown_timeout_s),
-            )
-        )
+        self._server = uvicorn.Server(_uvicorn_config(self.app, self.config))
         self._thread: threading.Thread | None = None
 
     @property
@@ -85,11 +143,4 @@ def serve(matcher: Matcher, config: ServiceConfig) -> None:
     """Serve ``matcher`` with uvicorn until SIGINT/SIGTERM, then shut down gracefully."""
     app = create_app(matcher, config)
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
-    uvicorn.run(
-        app,
-        host=config.host,
-        port=config.port,
-        log_level="warning",
-        access_log=False,
-        timeout_graceful_shutdown=math.ceil(config.shutdown_timeout_s),
-    )
+    uvicorn.Server(_uvicorn_config(app, config)).run()

@@ -3,15 +3,18 @@
 Routes: ``POST /v1/search`` (binary float32 or JSON probes), ``POST /v1/watchlist`` (enrol),
 ``POST /v1/watchlist/remove``, ``DELETE /v1/watchlist/{id}``, ``GET /health``, ``GET /metrics``
 (Prometheus) and ``GET /openapi.json``. Every refusal is a 4xx (or 503 with Retry-After when the
-queue is full) with a JSON ``{"error": ...}`` saying what was wrong; one bad request never disturbs
-the others. Binding beyond loopback requires a bearer token. The app's lifespan starts and stops the
+queue is full) with a JSON ``{"error": ...}`` saying what was wrong, on every route (unknown paths and
+methods included); one bad request never disturbs the others. JSON bodies are strict pydantic models
+(`twin.matcher.bodies`): nothing is coerced into an identity id or a probe value. A body that arrives
+slower than ``body_timeout_s`` is refused with 408; the Retry-After of a 503 is the time the queue
+takes to drain at its measured rate (`twin.matcher.drain`). Binding beyond loopback requires a bearer token. The app's lifespan starts and stops the
 search worker; `twin.matcher.server` runs it on uvicorn.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-import datetime as dt
 import hmac
 import ipaddress
 import json
@@ -19,27 +22,35 @@ import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 from urllib.parse import parse_qsl
 
 import numpy as np
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from twin.errors import TwinInputError
 from twin.matcher import inputs
-from twin.matcher.batching import QueueFullError, SearchWorker, WorkerStoppedError
+from twin.matcher.batching import BatchStats, QueueFullError, SearchWorker, WorkerStoppedError
+from twin.matcher.bodies import MAX_ID, EnrolBody, RemoveBody, SearchBody, ValidationError, describe
 from twin.matcher.core import Matcher, SearchResult
+from twin.matcher.drain import DrainRate
 from twin.matcher.errors import DuplicateIdentityError, MatcherInputError, UnknownIdentityError
 from twin.matcher.metrics import ServiceMetrics
 from twin.matcher.openapi import openapi_document
 
 BINARY: Final = "application/octet-stream"
 JSON: Final = "application/json"
+CLOSE: Final = {"Connection": "close"}  # the rest of an unread body cannot be skipped safely
 OPEN_PATHS: Final = frozenset({"/health", "/openapi.json"})  # answered without a token
 DEFAULT_PORT: Final = 8700
+MAX_PROBES: Final = 65_536  # most probes per request or per search call
+MAX_BODY_BYTES: Final = 1 << 30  # 1 GiB: the largest body any limit may allow
+MAX_WAIT_S: Final = 10.0  # a batch held open longer would outlast the clients' timeouts
+MAX_THREADS: Final = 1024
 
 Header = tuple[bytes, bytes]
 Scope = MutableMapping[str, Any]
@@ -47,6 +58,7 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+BodyT = TypeVar("BodyT", SearchBody, EnrolBody, RemoveBody)
 
 
 @dataclass(frozen=True)
@@ -65,20 +77,53 @@ class ServiceConfig:
     max_queue_probes: int = 8192  # probes waiting before requests get 503
     search_threads: int | None = None  # worker's OpenMP/BLAS threads; None: usable cores
     shutdown_timeout_s: float = 10.0  # longest wait for in-flight requests on shutdown
+    header_timeout_s: float = 10.0  # longest a client may take to send a request's headers
+    body_timeout_s: float = 30.0  # longest a client may take to send a request's body
 
     def check(self) -> None:
-        """Refuse unsafe or impossible settings (`TwinInputError`)."""
+        """Refuse unsafe or impossible settings (`TwinInputError`), naming the CLI option and range."""
+        if self.token is not None and (not self.token.strip() or self.token != self.token.strip()):
+            raise TwinInputError(
+                "--token: must be printable characters without leading or trailing whitespace"
+            )
+        if self.token is not None and not self.token.isprintable():
+            raise TwinInputError("--token: must be printable characters (no control characters)")
         if not is_loopback(self.host) and not self.token:
             raise TwinInputError(
                 f"binding to {self.host} exposes the matcher beyond this machine: "
                 "give --token (clients then send 'Authorization: Bearer <token>')"
             )
-        if not 0 <= self.port <= 65535:
-            raise TwinInputError(f"port must be 0-65535, got {self.port}")
+        _in_range("--port", self.port, 0, 65535)
+        _in_range("--max-request-probes", self.max_request_probes, 1, MAX_PROBES)
+        _in_range("--max-batch", self.max_batch_probes, 1, MAX_PROBES)
+        _in_range("--max-queue", self.max_queue_probes, 1, 64 * MAX_PROBES)
+        _in_range("--max-body-bytes", self.max_body_bytes, 1, MAX_BODY_BYTES)
+        _in_range("--max-wait-ms", self.max_wait_s * 1000.0, 0, int(MAX_WAIT_S * 1000))
+        if self.search_threads is not None:
+            _in_range("--threads", self.search_threads, 1, MAX_THREADS)
+        for name, seconds in (
+            ("shutdown_timeout_s", self.shutdown_timeout_s),
+            ("header_timeout_s", self.header_timeout_s),
+            ("body_timeout_s", self.body_timeout_s),
+        ):
+            _in_range(name, seconds, 0.001, 3600.0)
         if self.max_request_probes > self.max_batch_probes:
-            raise TwinInputError("max_request_probes cannot exceed max_batch_probes")
+            raise TwinInputError(
+                f"--max-request-probes ({self.max_request_probes}) cannot exceed "
+                f"--max-batch ({self.max_batch_probes})"
+            )
         if self.max_queue_probes < self.max_batch_probes:
-            raise TwinInputError("max_queue_probes must be at least max_batch_probes")
+            raise TwinInputError(
+                f"--max-queue ({self.max_queue_probes}) must be at least "
+                f"--max-batch ({self.max_batch_probes})"
+            )
+
+
+def _in_range(option: str, value: float, low: float, high: float) -> None:
+    """Refuse a setting that is not a finite number in [low, high] (NaN and infinity included)."""
+    if isinstance(value, bool) or not math.isfinite(value) or not low <= value <= high:
+        shown = [f"{v:,}" if isinstance(v, int) else f"{v:g}" for v in (low, high)]
+        raise TwinInputError(f"{option}: must be between {shown[0]} and {shown[1]}, got {value!r}")
 
 
 def is_loopback(host: str) -> bool:
@@ -101,7 +146,7 @@ class _RefusalError(Exception):
     def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
         self.status = status
         self.message = message
-        self.headers = headers or {}
+        self.headers = dict(headers or {})
         super().__init__(message)
 
 
@@ -140,19 +185,24 @@ class MatcherService:
             queue_probes=lambda: float(self.worker.queued_probes),
             gallery_size=lambda: float(self.matcher.size),
         )
+        self.drain = DrainRate()
         self.worker = SearchWorker(
             matcher,
             max_batch_probes=config.max_batch_probes,
             max_wait_s=config.max_wait_s,
             max_queue_probes=config.max_queue_probes,
             threads=config.search_threads,
-            on_batch=self.metrics.observe_batch,
+            on_batch=self._observe_batch,
         )
         self._openapi = openapi_document(
             dim=matcher.dim,
             max_request_probes=config.max_request_probes,
             max_body_bytes=config.max_body_bytes,
         )
+
+    def _observe_batch(self, stats: BatchStats) -> None:
+        self.metrics.observe_batch(stats)
+        self.drain.observe(stats.probes, stats.search_s)
 
     # --- request parsing -------------------------------------------------------------------
 
@@ -163,35 +213,38 @@ class MatcherService:
         """The request body, refused with 413 as soon as it passes ``max_body_bytes``."""
         limit = self.config.max_body_bytes
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            raise _RefusalError(413, f"body of {declared} bytes exceeds the limit of {limit} bytes")
+            raise _RefusalError(
+                413, f"body of {declared} bytes exceeds the limit of {limit} bytes", CLOSE
+            )
         chunks, total = [], 0
+        loop = asyncio.get_running_loop()
+        deadline_s = loop.time() + self.config.body_timeout_s
         while True:
-            message = await receive()
+            try:
+                message = await asyncio.wait_for(receive(), max(0.0, deadline_s - loop.time()))
+            except TimeoutError as exc:
+                raise _RefusalError(
+                    408, f"request body not received within {self.config.body_timeout_s:g} s", CLOSE
+                ) from exc
             if message["type"] == "http.disconnect":
                 raise _ClientGoneError
             chunk = message.get("body", b"")
             total += len(chunk)
             if total > limit:
-                raise _RefusalError(413, f"body exceeds the limit of {limit} bytes")
+                raise _RefusalError(413, f"body exceeds the limit of {limit} bytes", CLOSE)
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks)
 
     @staticmethod
-    def _json(body: bytes) -> dict[str, Any]:
+    def _parse(model: type[BodyT], body: bytes) -> BodyT:
+        """The body validated strictly as ``model`` (depth and number size bounded), or a 400."""
         try:
-            document = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise _RefusalError(400, f"malformed JSON: {exc}") from exc
-        if not isinstance(document, dict):
-            raise _RefusalError(400, "JSON body must be an object")
-        return document
+            return model.model_validate_json(body)
+        except ValidationError as exc:
+            raise _RefusalError(400, describe(exc)) from exc
 
-    def _matrix(self, rows: object, what: str) -> np.ndarray[Any, np.dtype[np.float32]]:
-        if not isinstance(rows, list):
-            raise _RefusalError(
-                400, f"{what} must be a JSON array of arrays of {self.matcher.dim} numbers"
-            )
+    def _matrix(self, rows: list[list[float]], what: str) -> np.ndarray[Any, np.dtype[np.float32]]:
         if len(rows) > self.config.max_request_probes:
             raise _RefusalError(
                 413, f"{len(rows)} {what} exceed the limit of {self.config.max_request_probes}"
@@ -206,7 +259,7 @@ class MatcherService:
 
     def _probes(
         self, body: bytes, content_type: str
-    ) -> tuple[np.ndarray[Any, Any], dict[str, Any]]:
+    ) -> tuple[np.ndarray[Any, Any], SearchBody | None]:
         dim = self.matcher.dim
         if content_type == BINARY:
             row_bytes = 4 * dim
@@ -224,12 +277,10 @@ class MatcherService:
                     413, f"{n} probes exceed the limit of {self.config.max_request_probes}"
                 )
             # values (NaN, infinity, zero rows) are checked on the worker, once per batch
-            return np.frombuffer(body, dtype="<f4").reshape(n, dim), {}
+            return np.frombuffer(body, dtype="<f4").reshape(n, dim), None
         if content_type == JSON:
-            document = self._json(body)
-            if "probes" not in document:
-                raise _RefusalError(400, 'JSON body needs "probes": an array of embeddings')
-            matrix = self._matrix(document["probes"], "probes")
+            document = self._parse(SearchBody, body)
+            matrix = self._matrix(document.probes, "probes")
             return inputs.embeddings(matrix, dim, what="probes"), document
         raise _RefusalError(
             415, f"send probes as {BINARY} (float32) or {JSON}, not {content_type!r}"
@@ -237,17 +288,21 @@ class MatcherService:
 
     @staticmethod
     def _search_options(
-        query: dict[str, str], document: dict[str, Any]
+        query: dict[str, str], document: SearchBody | None
     ) -> tuple[int, float | None]:
-        k_value: object = document.get("k", query.get("k", 1))
-        raw: object = document.get("threshold", query.get("threshold"))
-        try:
-            if isinstance(k_value, str):
-                k_value = int(k_value)
-            if isinstance(raw, str):
-                raw = float(raw)
-        except ValueError as exc:
-            raise _RefusalError(400, f"k must be an integer and threshold a number: {exc}") from exc
+        """k and threshold from the JSON body, else the query string (digits and a finite number)."""
+        k_value: object = document.k if document is not None and document.k is not None else 1
+        raw: object = document.threshold if document is not None else None
+        if (document is None or document.k is None) and "k" in query:
+            text = query["k"]
+            if not (text.isascii() and text.isdigit() and len(text) <= 5):
+                raise _RefusalError(400, f"k: must be an integer from 1 to {inputs.MAX_K}")
+            k_value = int(text)
+        if raw is None and "threshold" in query:
+            try:
+                raw = float(query["threshold"]) if len(query["threshold"]) <= 32 else math.nan
+            except ValueError as exc:
+                raise _RefusalError(400, "threshold: must be a number from -1 to 1") from exc
         k = inputs.neighbours(k_value)
         threshold = None if raw is None else inputs.threshold(raw)
         return k, threshold
@@ -279,7 +334,11 @@ class MatcherService:
             content_type = content_type.split(";")[0].strip().lower()
             raw, document = self._probes(body, content_type)
             query_string = scope["query_string"]
-            query = dict(parse_qsl(query_string.decode("latin-1"))) if query_string else {}
+            query = (
+                dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
+                if query_string
+                else {}
+            )
             k, threshold = self._search_options(query, document)
             result = await self.worker.search(raw, k, threshold)
         except _ClientGoneError:
@@ -291,7 +350,8 @@ class MatcherService:
             await self._refused(_RefusalError(400, exc.message))(scope, receive, send)
             return
         except QueueFullError as exc:
-            await self._busy("queue_full", str(exc), exc.retry_after_s)(scope, receive, send)
+            retry_after_s = self.drain.retry_after_s(exc.queued_probes)
+            await self._busy("queue_full", str(exc), retry_after_s)(scope, receive, send)
             return
         except WorkerStoppedError as exc:
             await self._busy("draining", str(exc), 1.0)(scope, receive, send)
@@ -309,12 +369,10 @@ class MatcherService:
 
     async def enrol(self, request: Request) -> Response:
         try:
-            document = self._json(await self._body(request))
-            ids = np.array(document.get("ids"), dtype=np.int64, ndmin=1)
-            embeddings = self._matrix(document.get("embeddings"), "embeddings")
-            provenance = str(document.get("provenance", ""))
-            expires_text = document.get("expires")
-            expires = None if expires_text is None else dt.date.fromisoformat(str(expires_text))
+            document = self._parse(EnrolBody, await self._body(request))
+            ids = np.array(document.ids, dtype=np.int64)
+            embeddings = self._matrix(document.embeddings, "embeddings")
+            provenance, expires = document.provenance, document.expires
             await self.worker.mutate(
                 lambda: self.matcher.add(ids, embeddings, provenance=provenance, expires=expires)
             )
@@ -333,10 +391,13 @@ class MatcherService:
     async def remove(self, request: Request) -> Response:
         try:
             if "identity_id" in request.path_params:
-                raw_ids: object = [request.path_params["identity_id"]]
+                identity_id = int(request.path_params["identity_id"])
+                if identity_id > MAX_ID:
+                    raise _RefusalError(400, f"identity id must be 0 to {MAX_ID}")
+                raw_ids = [identity_id]
             else:
-                raw_ids = self._json(await self._body(request)).get("ids")
-            ids = np.array(raw_ids, dtype=np.int64, ndmin=1)
+                raw_ids = self._parse(RemoveBody, await self._body(request)).ids
+            ids = np.array(raw_ids, dtype=np.int64)
             await self.worker.mutate(lambda: self.matcher.remove(ids))
         except _RefusalError as refusal:
             return self._refused(refusal)
@@ -369,6 +430,16 @@ class MatcherService:
     def _refused(self, refusal: _RefusalError) -> Response:
         self.metrics.rejected.labels(reason=str(refusal.status)).inc()
         return _error(refusal.status, refusal.message, refusal.headers)
+
+    async def http_error(self, request: Request, exc: Exception) -> Response:
+        """Unknown paths (404), wrong methods (405) and any other HTTP error, as JSON."""
+        if isinstance(exc, HTTPException):
+            message = {
+                404: f"no route {request.url.path}",
+                405: f"method {request.method} not allowed on {request.url.path}",
+            }.get(exc.status_code, str(exc.detail))
+            return self._refused(_RefusalError(exc.status_code, message, dict(exc.headers or {})))
+        return _error(500, "internal error: the request failed; the server keeps serving")
 
     def _busy(self, reason: str, message: str, retry_after_s: float) -> Response:
         self.metrics.rejected.labels(reason=reason).inc()
@@ -421,7 +492,12 @@ def create_app(matcher: Matcher, config: ServiceConfig | None = None) -> Starlet
         Route("/metrics", service.metrics_page, methods=["GET"]),
         Route("/openapi.json", service.openapi, methods=["GET"]),
     ]
-    app = Starlette(routes=routes, lifespan=service.lifespan)
+    app = Starlette(
+        routes=routes,
+        lifespan=service.lifespan,
+        exception_handlers={HTTPException: service.http_error, Exception: service.http_error},
+    )
+    app.router.redirect_slashes = False  # "/v1/search/" is not a route: a JSON 404, not a 307
     app.state.service = service
     app.add_middleware(SearchFastPath, handler=service.search)
     if config.token:  # added last, so it runs first
