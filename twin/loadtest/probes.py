@@ -28,9 +28,8 @@ from twin.recognition.faces import (
     Watchlist,
     capture_embeddings,
     fit_face_model,
-    make_watchlist,
 )
-from twin.recognition.population import make_population
+from twin.recognition.persons import FaceBook, person_groups, person_watchlist, watchlist_ids
 from twin.recognition.profiles import load_profile
 from twin.run.runner import STREAMS
 from twin.scenario import Scenario
@@ -76,18 +75,24 @@ class ScenarioFaces:
 def scenario_faces(scenario: Scenario, seed: int) -> ScenarioFaces:
     """The face model and watchlist that `twin run` makes for ``scenario`` and ``seed``.
 
-    The watchlist's groups are the population stream's first draw and its faces the watchlist
-    stream's, so they do not depend on the window or the crowd.
+    The watchlist's people, their groups and faces follow from the seed alone
+    (`twin.recognition.persons`) and the enrolment noise from the watchlist stream, so they do not
+    depend on the window or the crowd.
     """
     profile = load_profile(
         scenario.faces.algorithm, scenario_dir=scenario.source.parent if scenario.source else None
     )
     model = fit_face_model(profile, scenario.faces, scenario.watchlist, scenario.matcher)
     streams = dict(zip(STREAMS, np.random.SeedSequence(seed).spawn(len(STREAMS)), strict=True))
-    groups = make_population(
-        0, scenario.faces, scenario.watchlist, np.random.default_rng(streams["population"])
-    ).watchlist_group
-    watchlist = make_watchlist(np.random.default_rng(streams["watchlist"]), model, groups)
+    people = watchlist_ids(scenario.watchlist.size)
+    groups = person_groups(seed, people, tuple(group.share for group in scenario.faces.groups))
+    watchlist = person_watchlist(
+        np.random.default_rng(streams["watchlist"]),
+        model,
+        FaceBook(seed, model.free_dim),
+        people,
+        groups,
+    )
     return ScenarioFaces(model=model, watchlist=watchlist)
 
 

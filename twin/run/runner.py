@@ -26,9 +26,10 @@ from twin.crowd.walking import CrowdResult, simulate_crowd
 from twin.matcher import Matcher, blas_kernel_info
 from twin.matcher.timing import ServiceTimeTable, measure_service_times
 from twin.recognition.captures import Captures, capture_opportunities
-from twin.recognition.faces import FaceModel, fit_face_model, make_watchlist
+from twin.recognition.faces import FaceModel, fit_face_model
 from twin.recognition.matching import MatchResult, match_tracks
 from twin.recognition.outcomes import classify
+from twin.recognition.persons import FaceBook, person_watchlist
 from twin.recognition.pipeline import PipelineResult, ServiceTime, run_pipeline
 from twin.recognition.population import Population, make_population
 from twin.recognition.profiles import load_profile
@@ -191,12 +192,20 @@ def run_simulation(
     )
     search_rows = np.flatnonzero(captures.searched)
     population = make_population(
-        len(trips), scenario.faces, scenario.watchlist, streams["population"]
+        trips,
+        scenario.population,
+        scenario.faces,
+        scenario.watchlist,
+        streams["population"],
+        seed=seed,
     )
     clock.lap("captures")
 
     model = fit_face_model(profile, scenario.faces, scenario.watchlist, scenario.matcher)
-    watchlist = make_watchlist(streams["watchlist"], model, population.watchlist_group)
+    faces = FaceBook(seed, model.free_dim)
+    watchlist = person_watchlist(
+        streams["watchlist"], model, faces, population.watchlist_person, population.watchlist_group
+    )
     clock.lap("faces")
     matcher = Matcher(scenario.faces.embedding_dim, backend=scenario.matcher.backend)
     matcher.add(
@@ -213,6 +222,8 @@ def run_simulation(
         model,
         matcher,
         watchlist,
+        faces,
+        people=population.person_id[population.trip_person[searched_pedestrians]],
         subjects=population.pedestrian_subject[searched_pedestrians],
         groups=population.pedestrian_group[searched_pedestrians],
         quality=captures.quality[search_rows],
