@@ -248,6 +248,20 @@ def _render_calibration(report: dict[str, Any]) -> None:
                 "yes" if entry["multiplier_within_ci95"] else "no",
             )
         stdout.print(groups)
+    spread = report["false_alert_concentration"]
+    again = spread["again_over_fpir"]
+    stdout.print(
+        f"False alerts at 10,000 fell on {spread['people_flagged']:,} of "
+        f"{report['non_mated_searches'] // spread['captures_per_person']:,} people "
+        f"({spread['captures_per_person']} captures each, within-person correlation "
+        f"{spread['within_person_correlation']:g}); {spread['flagged_twice_or_more']:,} were flagged "
+        f"twice or more, at most {spread['max_per_flagged']} times"
+        + (
+            f"; another capture of a flagged person alerts {again:.1f}x as often as FPIR."
+            if again
+            else "."
+        )
+    )
     stdout.print(
         f"{report['non_mated_searches']:,} non-mated and {report['mated_searches']:,} mated searches in {report['wall_seconds']:.1f} s"
     )
