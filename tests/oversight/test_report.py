@@ -83,6 +83,10 @@ def test_figures_agree_with_the_run(run_dir: Path) -> None:
     assert {"incidents", "interventions", "funnel", "days"} <= set(manifest["tables"])
     assert manifest["tables"]["incidents"]["rows"] == funnel["incidents"]
     assert manifest["stage_seconds"]["response"] >= 0.0
+    people = figures["people"]
+    assert people["people"] == manifest["counts"]["people"] > 0
+    assert people["innocent_people_flagged"] == people["per_person"]["people_flagged"]
+    assert people["in_words"].endswith(f"{people['people_scanned']:,} people scanned.")
 
 
 def test_proportionality_has_no_figure_without_a_denominator() -> None:
@@ -116,6 +120,7 @@ def test_the_html_report_is_plain_and_escaped(run_dir: Path) -> None:
     for heading in (
         "Who was on the watchlist, and on whose authority",
         "Faces scanned",
+        "People wrongly flagged",
         "What happened after the alerts",
         "Errors by group",
         "Proportionality",

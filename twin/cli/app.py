@@ -17,6 +17,7 @@ from rich.table import Table
 
 from twin.cli.support import interactive, refuse_bad_input, stderr, stdout
 from twin.errors import TwinInputError
+from twin.results.people_tables import flagged_in_words
 
 __all__ = ["app", "interactive", "main", "refuse_bad_input"]
 
@@ -83,7 +84,9 @@ def summary_table(manifest: dict[str, Any], out: Path) -> Table:
     latency = manifest["latency_ms"]
     throughput = manifest["throughput"]
     table = Table(
-        title=f"{manifest['scenario']['name']} (seed {manifest['seed']})", show_header=False
+        title=f"{manifest['scenario']['name']} (seed {manifest['seed']})",
+        show_header=False,
+        caption=flagged_in_words(manifest),
     )
     table.add_column("figure", style="bold")
     table.add_column("value", justify="right")
@@ -106,6 +109,17 @@ def summary_table(manifest: dict[str, Any], out: Path) -> Table:
             "Watchlisted passers-by (unseen)",
             f"{counts['watchlisted_pedestrians']:,} ({counts['watchlisted_unseen']:,})",
         ),
+        ("People on site (scanned)", f"{counts['people']:,} ({counts['people_scanned']:,})"),
+        (
+            "Innocent people flagged (max on one)",
+            f"{counts['innocent_people_flagged']:,} "
+            f"({outcomes['per_person']['max_per_flagged']:,})",
+        ),
+        (
+            "Chance an innocent visit is flagged",
+            _fmt_rate(outcomes["per_person"]["chance_innocent_visit_alerted"], as_one_in=True),
+        ),
+        ("Watchlisted people recognised", f"{counts['watchlisted_people_alerted']:,}"),
         ("Precision", _fmt_rate(outcomes["precision"])),
         ("FPIR", _fmt_rate(outcomes["fpir"], as_one_in=True)),
         ("FNIR", _fmt_rate(outcomes["fnir"])),

@@ -20,6 +20,7 @@ from typing import Any
 
 from twin.errors import ResultsError
 from twin.response.ledger import LEDGER_FILE, verify
+from twin.results.people_tables import flagged_in_words
 from twin.results.reader import Results
 from twin.results.schema import PEDESTRIANS
 
@@ -42,6 +43,22 @@ def proportionality(
         "faces_per_true_alert": _ratio(faces, true_alerts),
         "bystander_faces_per_intervention": _ratio(bystander_faces, interventions),
         "bystander_faces_per_wrong_intervention": _ratio(bystander_faces, wrong_interventions),
+    }
+
+
+def _people(manifest: dict[str, Any]) -> dict[str, Any]:
+    """Outcomes per person (docs/results.md), or {} for a run recorded before persons were."""
+    counts = manifest["counts"]
+    per_person = manifest["outcomes"].get("per_person")
+    if per_person is None or "people" not in counts:
+        return {}
+    return {
+        "people": counts["people"],
+        "people_scanned": counts["people_scanned"],
+        "innocent_people_flagged": counts["innocent_people_flagged"],
+        "watchlisted_people_alerted": counts["watchlisted_people_alerted"],
+        "per_person": per_person,
+        "in_words": flagged_in_words(manifest),
     }
 
 
@@ -109,6 +126,7 @@ def oversight_figures(results: Results) -> dict[str, Any]:
             "incidents": response["funnel"]["incidents"],
             "impossible_repeats": response["funnel"]["impossible_repeats"],
         },
+        "people": _people(manifest),
         "funnel": response["funnel"],
         "staff": response["staff"],
         "posts": response.get("posts", []),

@@ -21,7 +21,16 @@ from twin.crowd.flows import flows_from_trips
 from twin.recognition.captures import recognition_cameras
 from twin.recognition.faces import NOT_ON_WATCHLIST
 from twin.recognition.outcomes import OUTCOMES, TRUE_ALERT, summarise
-from twin.results.schema import ALERTS, CAMERAS, DECISIONS, ID_PROBABILITY, PEDESTRIANS, TIMESERIES
+from twin.results.people_tables import people_counts, people_figures, people_outcomes, people_table
+from twin.results.schema import (
+    ALERTS,
+    CAMERAS,
+    DECISIONS,
+    ID_PROBABILITY,
+    PEDESTRIANS,
+    PEOPLE,
+    TIMESERIES,
+)
 
 if TYPE_CHECKING:
     from twin.run.runner import RunOutput
@@ -70,6 +79,7 @@ def decisions_table(output: RunOutput) -> pa.Table:
             "time_s": passes.best_s[rows],
             "camera_id": pa.array(camera_ids[passes.camera[rows]], pa.string()).dictionary_encode(),
             "pedestrian": pedestrians,
+            "person": output.population.trip_person[pedestrians],
             "subject": subjects,
             "group": pa.array(
                 groups[output.population.pedestrian_group[pedestrians]], pa.string()
@@ -213,6 +223,7 @@ def pedestrians_table(output: RunOutput, decisions: pd.DataFrame) -> pa.Table:
     return pa.table(
         {
             "pedestrian": np.arange(n, dtype=np.int64),
+            "person": output.population.trip_person,
             "start_s": trips.start_s,
             "end_s": output.crowd.end_s,
             "origin": pa.array(entrance_ids[trips.origin], pa.string()).dictionary_encode(),
@@ -264,6 +275,7 @@ def build_tables(output: RunOutput) -> dict[str, pa.Table]:
         TIMESERIES: timeseries_table(output, frame),
         CAMERAS: cameras_table(output, frame),
         PEDESTRIANS: pedestrians_table(output, frame),
+        PEOPLE: people_table(output, people_outcomes(output)),
     }
 
 
@@ -323,6 +335,7 @@ def build_manifest(
     matching_s = stage_seconds.get("matching", 0.0)
     captures = len(output.search_rows)
     searches = captures * output.matches.frames
+    people = people_outcomes(output)
     return {
         "scenario": {
             "name": scenario.name,
@@ -355,6 +368,7 @@ def build_manifest(
             "missed": overall.missed,
             "watchlisted_pedestrians": int(watchlisted.size),
             "watchlisted_unseen": int((~seen).sum()),
+            **people_counts(output, people),
         },
         "outcomes": {
             "fpir": overall.fpir,
@@ -363,6 +377,7 @@ def build_manifest(
             "threshold_cosine": output.face_model.threshold_cosine,
             "fmr_per_comparison": output.face_model.fmr,
             "by_group": rates["by_group"],
+            "per_person": people_figures(output, people),
         },
         "latency_ms": latency_percentiles_ms(output.pipeline.latency_s),
         "throughput": {
