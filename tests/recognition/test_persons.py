@@ -66,3 +66,24 @@ def test_impostor_scores_of_one_person_are_correlated_by_the_knob() -> None:
         assert measured == pytest.approx(correlation, abs=0.05)
         # Each capture alone is still a calibrated stranger: scores spread as random unit vectors do.
         assert float(np.std(a)) == pytest.approx(1.0 / np.sqrt(model.free_dim), rel=0.1)
+
+
+def test_a_persons_captures_keep_the_calibrated_false_match_rate_per_search() -> None:
+    model = FaceModel.from_profile(LOOSE, dim=64, genuine_score_sd=0.08)
+    rng = np.random.default_rng(1)
+    gallery = model.identities(rng, np.zeros(200, dtype=np.int64))
+    people = np.repeat(np.arange(20_000, dtype=np.int64), 4)
+    faces = face_directions(5, people[::4], model.free_dim)
+    rates = {}
+    for correlation in (0.0, 0.9):
+        probes = model.person_captures(
+            rng,
+            free_unit=np.repeat(faces, 4, axis=0),
+            quality=np.full(len(people), model.reference_quality),
+            group=np.zeros(len(people), dtype=np.int64),
+            within_person_correlation=correlation,
+        )
+        rates[correlation] = float(np.mean(probes @ gallery.T >= model.threshold_cosine))
+    # 16 million comparisons each: FMR 2e-3 to within a few per cent, whatever the correlation.
+    assert rates[0.0] == pytest.approx(2e-3, rel=0.05)
+    assert rates[0.9] == pytest.approx(2e-3, rel=0.1)

@@ -115,7 +115,13 @@ class FaceBook:
     def rows(self, person_id: IntArray) -> IntArray:
         """Rows of ``directions`` for these ids, deriving the faces not yet known."""
         ids = np.asarray(person_id, dtype=np.int64)
-        new = np.setdiff1d(ids, self._ids)
+        at = np.searchsorted(self._ids, ids)
+        known = np.zeros(len(ids), dtype=np.bool_)
+        if len(self._ids):
+            known = (at < len(self._ids)) & (self._ids[np.minimum(at, len(self._ids) - 1)] == ids)
+        if known.all():
+            return at.astype(np.int64)
+        new = np.unique(ids[~known])
         if new.size:
             merged = np.concatenate([self._ids, new])
             order = np.argsort(merged, kind="stable")
