@@ -181,9 +181,11 @@ def test_report_writes_html_and_prints_json(run_dir: Path, tmp_path: Path) -> No
     assert shown.exit_code == 0, shown.output
     assert page.read_text().startswith("<!DOCTYPE html>")
     assert "Right alerts a year" in shown.output
+    assert "Innocent people flagged" in shown.output
     as_json = runner.invoke(app, ["report", str(run_dir), "--json"])
     figures = json.loads(as_json.output)
     assert figures["year"]["days_sampled"] == 2
+    assert "wrongly flagged" in figures["people"]["in_words"]
 
 
 def test_a_yearly_figure_scales_the_daily_mean_with_the_wider_interval() -> None:
