@@ -15,7 +15,7 @@ from twin.scenario import Scenario
 @pytest.fixture(scope="module")
 def flagged_run(plaza_scenario: Scenario, tmp_path_factory: pytest.TempPathFactory) -> Path:
     # A low threshold, so that a short window has false alerts to count per person.
-    matcher = plaza_scenario.matcher.model_copy(update={"threshold_cosine": 0.2})
+    matcher = plaza_scenario.matcher.model_copy(update={"threshold_cosine": 0.18})
     out = tmp_path_factory.mktemp("people") / "run"
     run_scenario(plaza_scenario.model_copy(update={"matcher": matcher}), out=out, seed=4)
     return out
@@ -64,7 +64,8 @@ def test_per_person_figures_and_their_sentence(flagged_run: Path) -> None:
     assert 0 < figures["chance_innocent_visit_alerted"] < 1
     assert set(figures["by_group"]) == {"all"}
     sentence = flagged_in_words(manifest)
-    assert sentence.startswith(f"{len(flagged):,} innocent people were wrongly flagged")
+    assert sentence.startswith(f"{len(flagged):,} innocent")
+    assert "wrongly flagged" in sentence
     assert f"{manifest['counts']['people_scanned']:,} people scanned" in sentence
 
 
