@@ -81,6 +81,13 @@ def measure(scenario_path: str, overrides: list[str], seed: int | None) -> dict[
         "captures": counts["captures"],
         "searches": counts["searches"],
         "gallery_size": manifest["matcher"]["gallery_size"],
+        "people": counts.get("people"),
+        "people_scanned": counts.get("people_scanned"),
+        "innocent_people_flagged": counts.get("innocent_people_flagged"),
+        "false_alerts": counts["false_alerts"],
+        "most_false_alerts_on_one_person": manifest["outcomes"]
+        .get("per_person", {})
+        .get("max_per_flagged"),
         "captures_per_wall_s": counts["captures"] / wall_s,
         "simulated_over_wall": window_s / wall_s,
         "peak_memory_gb": peak_gb,
@@ -123,6 +130,12 @@ def main() -> int:
         (
             "matcher searches",
             f"{figures['searches']:,} against {figures['gallery_size']:,} identities",
+        ),
+        (
+            "people wrongly flagged",
+            f"{figures['innocent_people_flagged']} of {figures['people_scanned']} scanned "
+            f"({figures['false_alerts']} false alerts, at most "
+            f"{figures['most_false_alerts_on_one_person']} on one person)",
         ),
         ("wall time", f"{wall_s:.1f} s (target <= {TARGET_WALL_S:.0f} s)"),
         ("captures per wall-s", f"{figures['captures_per_wall_s']:,.0f}"),

@@ -88,6 +88,10 @@ def test_figures_agree_with_the_run(run_dir: Path) -> None:
     assert {"incidents", "interventions", "funnel", "days"} <= set(manifest["tables"])
     assert manifest["tables"]["incidents"]["rows"] == funnel["incidents"]
     assert manifest["stage_seconds"]["response"] >= 0.0
+    people = figures["people"]
+    assert people["people"] == manifest["counts"]["people"] > 0
+    assert people["innocent_people_flagged"] == people["per_person"]["people_flagged"]
+    assert people["in_words"].endswith(f"{people['people_scanned']:,} people scanned.")
 
 
 class _Tags(HTMLParser):
@@ -113,6 +117,7 @@ def test_the_html_report_is_plain_and_escaped(run_dir: Path) -> None:
     for heading in (
         "Who was on the watchlist, and on whose authority",
         "Faces scanned",
+        "People wrongly flagged",
         "What happened after the alerts",
         "Errors by group",
         "Proportionality",
@@ -173,9 +178,11 @@ def test_report_writes_html_and_prints_json(run_dir: Path, tmp_path: Path) -> No
     assert shown.exit_code == 0, shown.output
     assert page.read_text().startswith("<!DOCTYPE html>")
     assert "Right alerts a year" in shown.output
+    assert "Innocent people flagged" in shown.output
     as_json = runner.invoke(app, ["report", str(run_dir), "--json"])
     figures = json.loads(as_json.output)
     assert figures["year"]["days_sampled"] == 2
+    assert "wrongly flagged" in figures["people"]["in_words"]
 
 
 def test_a_yearly_figure_scales_the_daily_mean_with_the_wider_interval() -> None:

@@ -31,7 +31,12 @@ def plaza() -> Scenario:
 
 
 def test_measured_rates_match_the_profile(plaza: Scenario) -> None:
-    report = calibrate(LOOSE, plaza, non_mated=16_384, mated=3_000, seed=3)
+    # Independent captures: the fit of the model to the profile, with narrow intervals (that
+    # persons' captures keep FPIR per search is tested in test_persons).
+    independent = plaza.model_copy(
+        update={"faces": plaza.faces.model_copy(update={"within_person_correlation": 0.0})}
+    )
+    report = calibrate(LOOSE, independent, non_mated=16_384, mated=3_000, seed=3)
     fpir = report["fpir"]
     assert fpir["1000"]["published_within_ci95"], fpir["1000"]
     assert fpir["10000"]["published_within_ci95"], fpir["10000"]
@@ -50,7 +55,9 @@ def test_a_group_multiplier_shows_up_in_the_real_matcher(plaza: Scenario) -> Non
     scenario = load_scenario(
         ROOT / "scenarios/small_plaza.toml",
         overrides=[
-            "faces.groups=[{name='a', share=0.5}, {name='b', share=0.5, fmr_multiplier=4.0}]"
+            "faces.groups=[{name='a', share=0.5}, {name='b', share=0.5, fmr_multiplier=4.0}]",
+            # independent captures: the group model alone, with narrow intervals
+            "faces.within_person_correlation=0.0",
         ],
     )
     report = calibrate(LOOSE, scenario, non_mated=16_384, mated=1_000, seed=4)
@@ -59,3 +66,22 @@ def test_a_group_multiplier_shows_up_in_the_real_matcher(plaza: Scenario) -> Non
     assert groups["b"]["multiplier_within_ci95"], groups["b"]
     assert groups["b"]["ratio_to_best_served"] == pytest.approx(4.0, rel=0.35)
     assert groups["b"]["closeness"] > groups["a"]["closeness"]
+
+
+@pytest.mark.parametrize(("correlation", "low", "high"), [(0.0, 0.0, 3.0), (0.9, 20.0, 1e9)])
+def test_one_face_per_person_makes_false_alerts_repeat_on_the_same_people(
+    correlation: float, low: float, high: float
+) -> None:
+    scenario = load_scenario(
+        ROOT / "scenarios/small_plaza.toml",
+        overrides=[f"faces.within_person_correlation={correlation}"],
+    )
+    report = calibrate(LOOSE, scenario, non_mated=16_384, mated=200, seed=5)
+    spread = report["false_alert_concentration"]
+    assert spread["people_flagged"] > 10
+    # Another capture of a flagged person alerts as often as anyone's (independent captures) or far
+    # more often (one face per person, strongly kept by every capture).
+    assert low <= spread["again_over_fpir"] <= high
+    if correlation > 0:
+        assert spread["flagged_twice_or_more"] > 0
+        assert report["fpir"]["10000"]["design_effect"] > 1.0

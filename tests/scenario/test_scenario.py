@@ -71,6 +71,11 @@ def test_hash_changes_with_any_field() -> None:
             ["matcher.precision='int8'", "matcher.backend='ivf'"],
             "precision int8 needs backend flat",
         ),
+        (["population.kinds.commuter.share=0.5"], "kinds shares must sum to 1"),
+        (["population.kinds.resident.visits_per_week=-1"], "kinds.resident.visits_per_week"),
+        (["population.kinds.commuter.visits_per_week=6"], "at most 5 for weekdays_only"),
+        (["faces.within_person_correlation=1.0"], "faces.within_person_correlation"),
+        (["faces.within_person_correlation=-0.1"], "faces.within_person_correlation"),
     ],
 )
 def test_bad_values_name_the_field(overrides: list[str], expected: str) -> None:

@@ -21,6 +21,7 @@ from twin.cli.support import interactive, refuse_bad_input, stderr, stdout
 from twin.errors import TwinInputError
 from twin.response.ledger import LEDGER_FILE
 from twin.response.signing import CHECKPOINTS_FILE, load_private_key, sign_ledger
+from twin.results.people_tables import flagged_in_words
 from twin.results.writer import ResultsWriter
 
 __all__ = ["app", "interactive", "main", "refuse_bad_input"]
@@ -88,7 +89,9 @@ def summary_table(manifest: dict[str, Any], out: Path) -> Table:
     latency = manifest["latency_ms"]
     throughput = manifest["throughput"]
     table = Table(
-        title=f"{manifest['scenario']['name']} (seed {manifest['seed']})", show_header=False
+        title=f"{manifest['scenario']['name']} (seed {manifest['seed']})",
+        show_header=False,
+        caption=flagged_in_words(manifest),
     )
     table.add_column("figure", style="bold")
     table.add_column("value", justify="right")
@@ -111,6 +114,17 @@ def summary_table(manifest: dict[str, Any], out: Path) -> Table:
             "Watchlisted passers-by (unseen)",
             f"{counts['watchlisted_pedestrians']:,} ({counts['watchlisted_unseen']:,})",
         ),
+        ("People on site (scanned)", f"{counts['people']:,} ({counts['people_scanned']:,})"),
+        (
+            "Innocent people flagged (max on one)",
+            f"{counts['innocent_people_flagged']:,} "
+            f"({outcomes['per_person']['max_per_flagged']:,})",
+        ),
+        (
+            "Chance an innocent visit is flagged",
+            _fmt_rate(outcomes["per_person"]["chance_innocent_visit_alerted"], as_one_in=True),
+        ),
+        ("Watchlisted people recognised", f"{counts['watchlisted_people_alerted']:,}"),
         ("Precision", _fmt_rate(outcomes["precision"])),
         ("FPIR", _fmt_rate(outcomes["fpir"], as_one_in=True)),
         ("FNIR", _fmt_rate(outcomes["fnir"])),
@@ -284,6 +298,20 @@ def _render_calibration(report: dict[str, Any]) -> None:
                 "yes" if entry["multiplier_within_ci95"] else "no",
             )
         stdout.print(groups)
+    spread = report["false_alert_concentration"]
+    again = spread["again_over_fpir"]
+    stdout.print(
+        f"False alerts at 10,000 fell on {spread['people_flagged']:,} of "
+        f"{report['non_mated_searches'] // spread['captures_per_person']:,} people "
+        f"({spread['captures_per_person']} captures each, within-person correlation "
+        f"{spread['within_person_correlation']:g}); {spread['flagged_twice_or_more']:,} were flagged "
+        f"twice or more, at most {spread['max_per_flagged']} times"
+        + (
+            f"; another capture of a flagged person alerts {again:.1f}x as often as FPIR."
+            if again
+            else "."
+        )
+    )
     stdout.print(
         f"{report['non_mated_searches']:,} non-mated and {report['mated_searches']:,} mated searches in {report['wall_seconds']:.1f} s"
     )

@@ -161,7 +161,11 @@ def _summary(figures: dict[str, Any]) -> Table:
     funnel, staff, prop = figures["funnel"], figures["staff"], figures["proportionality"]
     watchlist, scanning = figures["watchlist"], figures["scanning"]
     check = figures["ledger"]["verification"]
-    table = Table(title=f"Oversight report: {figures['scenario']['name']}", show_header=False)
+    table = Table(
+        title=f"Oversight report: {figures['scenario']['name']}",
+        show_header=False,
+        caption=(figures.get("people") or {}).get("in_words", ""),
+    )
     table.add_column("figure", style="bold")
     table.add_column("value", justify="right")
     rows = [
@@ -176,6 +180,17 @@ def _summary(figures: dict[str, Any]) -> Table:
             f"{number(funnel['alerts'])} ({number(funnel['true_alerts'])} / {number(funnel['false_alerts'])})",
         ),
         ("Incidents after merging", number(funnel["incidents"])),
+        *(
+            [
+                (
+                    "Innocent people flagged (most flags on one)",
+                    f"{number(people['innocent_people_flagged'])} "
+                    f"({number(people['per_person']['max_per_flagged'])})",
+                )
+            ]
+            if (people := figures.get("people"))
+            else []
+        ),
         (
             "Expired unreviewed / dismissed",
             f"{number(funnel['expired'])} / {number(funnel['dismissed'])}",

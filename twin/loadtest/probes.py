@@ -24,7 +24,7 @@ import numpy.typing as npt
 from twin.matcher import Matcher
 from twin.recognition.faces import NOT_ON_WATCHLIST, capture_embeddings
 from twin.recognition.gallery import Gallery, build_gallery
-from twin.recognition.population import make_population
+from twin.recognition.persons import person_groups, watchlist_ids
 from twin.recognition.profiles import load_profile
 from twin.scenario import Scenario
 from twin.streams import streams_for
@@ -62,19 +62,22 @@ class ProbePool:
 def scenario_gallery(scenario: Scenario, seed: int) -> Gallery:
     """The face model, watchlist and matcher that `twin run` makes for ``scenario`` and ``seed``.
 
-    The watchlist's groups are the population stream's first draw and its faces the watchlist
-    stream's, so they do not depend on the window or the crowd.
+    The watchlist's people, their groups and faces follow from the seed alone
+    (`twin.recognition.persons`) and the enrolment noise from the watchlist stream, so they do not
+    depend on the window or the crowd.
     """
     profile = load_profile(
         scenario.faces.algorithm, scenario_dir=scenario.source.parent if scenario.source else None
     )
-    streams = streams_for(seed)
-    groups = make_population(0, scenario.faces, scenario.watchlist, streams.population)
+    people = watchlist_ids(scenario.watchlist.size)
+    groups = person_groups(seed, people, tuple(group.share for group in scenario.faces.groups))
     return build_gallery(
         profile,
         scenario,
-        groups.watchlist_group,
-        streams.watchlist,
+        people,
+        groups,
+        streams_for(seed).watchlist,
+        seed=seed,
         backend=scenario.matcher.backend,
         precision=scenario.matcher.precision,
         provenance=GALLERY_PROVENANCE,

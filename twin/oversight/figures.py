@@ -22,8 +22,25 @@ from typing import Any
 from twin.errors import ResultsError
 from twin.oversight.how_sure import how_sure_figures
 from twin.response.ledger import verify
+from twin.results.people_tables import flagged_in_words
 from twin.results.reader import Results, inside
 from twin.results.schema import PEDESTRIANS
+
+
+def _people(manifest: dict[str, Any]) -> dict[str, Any]:
+    """Outcomes per person (docs/results.md), or {} for a run recorded before persons were."""
+    counts = manifest["counts"]
+    per_person = manifest["outcomes"].get("per_person")
+    if per_person is None or "people" not in counts:
+        return {}
+    return {
+        "people": counts["people"],
+        "people_scanned": counts["people_scanned"],
+        "innocent_people_flagged": counts["innocent_people_flagged"],
+        "watchlisted_people_alerted": counts["watchlisted_people_alerted"],
+        "per_person": per_person,
+        "in_words": flagged_in_words(manifest),
+    }
 
 
 def _scanned_passers_by(results: Results) -> int:
@@ -92,6 +109,7 @@ def oversight_figures(results: Results) -> dict[str, Any]:
             "incidents": response["funnel"]["incidents"],
             "impossible_repeats": response["funnel"]["impossible_repeats"],
         },
+        "people": _people(manifest),
         "funnel": response["funnel"],
         "staff": response["staff"],
         "posts": response.get("posts", []),

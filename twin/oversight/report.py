@@ -155,6 +155,60 @@ def _groups(figures: dict[str, Any]) -> list[str]:
     return [_table(header, rows)]
 
 
+def _people(figures: dict[str, Any]) -> list[str]:
+    people = figures.get("people")
+    if not people:
+        return []
+    overall = people["per_person"]
+    rows = [
+        ("People on the site", number(people["people"])),
+        ("… whose face was scanned", number(people["people_scanned"])),
+        ("People not on the watchlist wrongly flagged", number(people["innocent_people_flagged"])),
+        ("… flagged twice or more", number(overall["flagged_twice_or_more"])),
+        ("Most wrong alerts on one person", number(overall["max_per_flagged"])),
+        ("Wrong alerts per person wrongly flagged (mean)", number(overall["mean_per_flagged"])),
+        (
+            "Share of wrong alerts on the most-flagged 1% of them",
+            percent(overall["top_1pct_share"]),
+        ),
+        (
+            "Chance that a visit by someone not on the watchlist raised a wrong alert",
+            number(overall["chance_innocent_visit_alerted"]),
+        ),
+        ("Watchlisted people recognised", number(people["watchlisted_people_alerted"])),
+    ]
+    stops = overall.get("stops")
+    if stops:
+        rows += [
+            (
+                "People not on the watchlist stopped by an officer",
+                number(stops["innocent_people_stopped"]),
+            ),
+            (
+                "… stopped twice or more (on different visits)",
+                number(stops["innocent_people_stopped_twice_or_more"]),
+            ),
+        ]
+    by_group = [
+        (
+            name,
+            number(g["innocent_people_scanned"]),
+            number(g["people_flagged"]),
+            number(g["max_per_flagged"]),
+            number(g["chance_innocent_visit_alerted"]),
+        )
+        for name, g in overall["by_group"].items()
+    ]
+    header = (
+        "Group",
+        "People scanned (not on the watchlist)",
+        "Wrongly flagged",
+        "Most flags on one person",
+        "Chance a visit is wrongly flagged",
+    )
+    return [_p(escape(people["in_words"])), _table(None, rows), _table(header, by_group)]
+
+
 def _year(figures: dict[str, Any]) -> list[str]:
     year = figures.get("year")
     if not year:
@@ -350,6 +404,7 @@ def render_html(figures: dict[str, Any]) -> str:
                 ),
             ],
         ),
+        *(["<h2>People wrongly flagged</h2>", *_people(figures)] if figures.get("people") else []),
         "<h2>What happened after the alerts</h2>",
         *_funnel(figures),
         "<h2>Errors by group</h2>",

@@ -1,15 +1,21 @@
 """Calibration: does the synthetic face model, run through the real matcher, do what the profile says?
 
-`calibrate` enrols a 10,000-identity synthetic watchlist in the real FAISS matcher, as ten galleries of
-1,000 side by side, searches non-mated probes (strangers) and mated probes (watchlist members at the
-reference capture quality), and measures:
+`calibrate` enrols a 10,000-person synthetic watchlist in the real FAISS matcher, as ten galleries of
+1,000 side by side, searches non-mated probes (captures of people not on it, ``CAPTURES_PER_PERSON``
+captures of each person, every one a noisy view of the person's one face: `twin.recognition.persons`)
+and mated probes (watchlist members at the reference capture quality), and measures:
 
-- FPIR at watchlist 1,000 (each probe against each gallery of 1,000: ten trials per probe) and at
-  10,000 (each probe against all ten together), with 95% Wilson intervals, set
-  beside the profile's published points (NIST FRTE 1:N definitions; facts.md);
+- FPIR per search at watchlist 1,000 (each probe against each gallery of 1,000: ten trials per
+  probe) and at 10,000 (each probe against all ten together), beside the profile's published points
+  (NIST FRTE 1:N definitions; facts.md). A person's captures are not independent, so the 95% interval
+  is Wilson's on the effective number of searches (searches / design effect, the design effect
+  measured from the spread of false alerts between people);
 - TPIR at the reference quality (the mate is the top candidate, above the threshold);
 - a DET table: FPIR at 10,000 and FNIR across thresholds around the operating point;
-- per group, when the scenario defines groups: FPIR and its ratio to the best-served group.
+- per group, when the scenario defines groups: FPIR and its ratio to the best-served group;
+- how false alerts at 10,000 concentrate on people: flagged people, false alerts per flagged person,
+  the share on the most-flagged 1%, and the chance that another capture of a flagged person alerts
+  too, beside FPIR (their ratio is 1 when captures are independent).
 
 No figure is reused from the model's own arithmetic: every rate is counted from real matcher answers.
 """
@@ -26,8 +32,13 @@ import numpy.typing as npt
 from scipy import stats
 
 from twin.matcher import Matcher
-from twin.recognition.faces import NOT_ON_WATCHLIST, capture_embeddings
+from twin.recognition.faces import capture_embeddings
 from twin.recognition.gallery import build_gallery
+from twin.recognition.outcomes import concentration
+from twin.recognition.persons import (
+    face_directions,
+    watchlist_ids,
+)
 from twin.recognition.profiles import AlgorithmProfile
 from twin.scenario import Scenario
 from twin.streams import streams_for
@@ -41,6 +52,9 @@ TOP_K = 8  # candidates kept per probe: far more than ever pass the threshold to
 CHUNK = 8192
 DET_OFFSETS = (-0.06, -0.04, -0.03, -0.02, -0.01, 0.0, 0.01, 0.02, 0.04)
 CONFIDENCE = 0.95
+# Non-mated captures of each person. *Assumption*: a person crossing a camera-dense estate is captured
+# several times (the default King's Cross day searches each scanned person about ten times).
+CAPTURES_PER_PERSON = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +85,48 @@ class Proportion:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class ClusteredProportion:
+    """A rate over trials that come in clusters (one person's captures), per cluster: events and
+    trials. Its 95% interval is Wilson's on ``trials / design effect`` trials (Kish)."""
+
+    events: npt.NDArray[np.int64]
+    trials: npt.NDArray[np.int64]
+
+    @property
+    def rate(self) -> float:
+        total = int(self.trials.sum())
+        return int(self.events.sum()) / total if total else float("nan")
+
+    def design_effect(self) -> float:
+        """Variance of the rate (ratio estimator over clusters) over the binomial variance, >= 1."""
+        n = len(self.trials)
+        total = float(self.trials.sum())
+        p = self.rate
+        if n < 2 or not 0.0 < p < 1.0:
+            return 1.0
+        residual = self.events - p * self.trials
+        clustered = n / (n - 1) * float(np.sum(residual**2)) / total**2
+        return max(1.0, clustered / (p * (1.0 - p) / total))
+
+    def interval(self) -> tuple[float, float]:
+        """95% Wilson interval on the effective number of trials (scipy)."""
+        effective = max(1, round(float(self.trials.sum()) / self.design_effect()))
+        events = min(effective, round(self.rate * effective))
+        return Proportion(events, effective).interval()
+
+    def as_dict(self) -> dict[str, Any]:
+        low, high = self.interval()
+        return {
+            "rate": self.rate,
+            "ci95": [low, high],
+            "events": int(self.events.sum()),
+            "trials": int(self.trials.sum()),
+            "people": len(self.trials),
+            "design_effect": self.design_effect(),
+        }
+
+
 def _hits_per_gallery(
     matcher: Matcher, probes: npt.NDArray[np.float32], threshold: float
 ) -> tuple[npt.NDArray[np.int64], FloatArray]:
@@ -97,6 +153,22 @@ def _hits_per_gallery(
     return distinct, result.scores[:, 0].astype(np.float64)
 
 
+def _concentration(
+    alerts_per_person: npt.NDArray[np.int64], fpir: float, correlation: float
+) -> dict[str, Any]:
+    """How the false alerts at 10,000 fall on people, and how likely a flagged person is flagged again."""
+    pairs = float(np.sum(alerts_per_person * (CAPTURES_PER_PERSON - 1)))
+    again = float(np.sum(alerts_per_person * (alerts_per_person - 1))) / pairs if pairs else None
+    return {
+        **concentration(alerts_per_person),
+        "captures_per_person": CAPTURES_PER_PERSON,
+        "within_person_correlation": correlation,
+        "fpir_10000": fpir,
+        "again_after_a_false_alert": again,
+        "again_over_fpir": again / fpir if again is not None and fpir > 0 else None,
+    }
+
+
 def calibrate(
     profile: AlgorithmProfile,
     scenario: Scenario,
@@ -117,8 +189,10 @@ def calibrate(
     gallery = build_gallery(
         profile,
         scenario,
+        watchlist_ids(LARGE_WATCHLIST),
         watchlist_groups,
         streams.watchlist,
+        seed=seed,
         backend="flat",
         provenance="calibration",
     )
@@ -127,23 +201,33 @@ def calibrate(
     n_groups = len(model.groups)
     rng = streams.probes
     quality_ref = model.reference_quality
+    correlation = scenario.faces.within_person_correlation
+    people = -(-non_mated // CAPTURES_PER_PERSON)
+    non_mated = people * CAPTURES_PER_PERSON
     total_work = float(non_mated + mated)
 
-    # Strangers, equally many per group, at the reference quality.
-    probe_groups = np.arange(non_mated, dtype=np.int64) % n_groups
-    hits_small = np.zeros(n_groups, dtype=np.int64)
-    hits_large = np.zeros(n_groups, dtype=np.int64)
+    # People not on the watchlist, equally many per group, each captured CAPTURES_PER_PERSON times at
+    # the reference quality; probe i is a capture of person i // CAPTURES_PER_PERSON.
+    person_group = np.arange(people, dtype=np.int64) % n_groups
+    hits_small = np.zeros(people, dtype=np.int64)
+    hits_large = np.zeros(people, dtype=np.int64)
     best_scores = np.empty(non_mated)
-    for begin in range(0, non_mated, CHUNK):
-        rows = slice(begin, min(begin + CHUNK, non_mated))
-        groups = probe_groups[rows]
-        n = len(groups)
-        probes, _ = capture_embeddings(
-            rng, model, watchlist, np.full(n, NOT_ON_WATCHLIST), groups, np.full(n, quality_ref)
+    chunk = CHUNK - CHUNK % CAPTURES_PER_PERSON
+    for begin in range(0, non_mated, chunk):
+        rows = slice(begin, min(begin + chunk, non_mated))
+        who = np.arange(rows.start, rows.stop) // CAPTURES_PER_PERSON
+        first, last = int(who[0]), int(who[-1]) + 1
+        faces = face_directions(seed, np.arange(first, last, dtype=np.int64), model.free_dim)
+        probes = model.person_captures(
+            rng,
+            free_unit=faces[who - first],
+            quality=np.full(len(who), quality_ref),
+            group=person_group[who],
+            within_person_correlation=correlation,
         )
         hits, best = _hits_per_gallery(matcher, probes, threshold)
-        np.add.at(hits_small, groups, hits)
-        np.add.at(hits_large, groups, hits > 0)
+        np.add.at(hits_small, who, hits)
+        np.add.at(hits_large, who, hits > 0)
         best_scores[rows] = best
         if on_progress:
             on_progress(float(rows.stop), total_work)
@@ -164,12 +248,13 @@ def calibrate(
         if on_progress:
             on_progress(float(non_mated + rows.stop), total_work)
 
-    fpir_small = Proportion(int(hits_small.sum()), non_mated * GALLERIES)
-    fpir_large = Proportion(int(hits_large.sum()), non_mated)
+    searches = np.full(people, CAPTURES_PER_PERSON, dtype=np.int64)
+    fpir_small = ClusteredProportion(hits_small, searches * GALLERIES)
+    fpir_large = ClusteredProportion(hits_large, searches)
     tpir = Proportion(int(np.sum(mate_found & (mate_best >= threshold))), mated)
     published = {point.watchlist_size: point.fpir for point in profile.fpir_points}
 
-    def fpir_entry(size: int, measured: Proportion) -> dict[str, Any]:
+    def fpir_entry(size: int, measured: ClusteredProportion) -> dict[str, Any]:
         entry = measured.as_dict()
         if size in published:
             low, high = measured.interval()
@@ -194,9 +279,11 @@ def calibrate(
 
     per_group = {}
     if n_groups > 1:
-        trials = np.bincount(probe_groups, minlength=n_groups)
         small = [
-            Proportion(int(hits_small[g]), int(trials[g]) * GALLERIES) for g in range(n_groups)
+            ClusteredProportion(
+                hits_small[person_group == g], searches[person_group == g] * GALLERIES
+            )
+            for g in range(n_groups)
         ]
         best_served = min(range(n_groups), key=lambda g: model.groups[g].fmr_multiplier)
         smallest = model.groups[best_served].fmr_multiplier
@@ -207,17 +294,19 @@ def calibrate(
             expected = group.fmr_multiplier / smallest * profile_fpir_small
             per_group[group.name] = {
                 "fpir_1000": small[g].as_dict(),
-                "fpir_10000": Proportion(int(hits_large[g]), int(trials[g])).as_dict(),
+                "fpir_10000": ClusteredProportion(
+                    hits_large[person_group == g], searches[person_group == g]
+                ).as_dict(),
                 "fmr_multiplier": group.fmr_multiplier,
                 "closeness": group.closeness,
                 "expected_fpir_1000": expected,
                 "ratio_to_best_served": small[g].rate / small[best_served].rate
-                if small[best_served].events
+                if small[best_served].events.any()
                 else None,
                 "multiplier_within_ci95": bool(low <= expected <= high),
             }
 
-    ratio = fpir_large.rate / fpir_small.rate if fpir_small.events else None
+    ratio = fpir_large.rate / fpir_small.rate if fpir_small.events.any() else None
     return {
         "profile": profile.name,
         "source": profile.source,
@@ -240,6 +329,7 @@ def calibrate(
         "tpir": {**tpir.as_dict(), "profile": profile.tpir},
         "det": det,
         "groups": per_group,
+        "false_alert_concentration": _concentration(hits_large, fpir_large.rate, correlation),
         "seed": seed,
         "wall_seconds": time.perf_counter() - began,
     }

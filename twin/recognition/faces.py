@@ -232,6 +232,60 @@ class FaceModel:
         rows[np.arange(len(group)), group] = np.sqrt(rho).astype(np.float32)
         return rows
 
+    def place(self, free_unit: Embeddings, group: IntArray) -> Embeddings:
+        """Identity vectors from faces given as unit rows in the free dimensions (a person's face,
+        `twin.recognition.persons`): the group's share on its axis, the face in the rest."""
+        rows = np.zeros((len(group), self.dim), dtype=np.float32)
+        rho = self.closeness[group]
+        rows[:, self.dim - self.free_dim :] = (
+            free_unit * np.sqrt(1.0 - rho).astype(np.float32)[:, None]
+        )
+        rows[np.arange(len(group)), group] = np.sqrt(rho).astype(np.float32)
+        return rows
+
+    def person_captures(
+        self,
+        rng: np.random.Generator,
+        *,
+        free_unit: Embeddings,
+        quality: FloatArray,
+        group: IntArray,
+        within_person_correlation: float,
+    ) -> Embeddings:
+        """Probe embeddings of captures of people not on the watchlist, each a noisy view of the
+        person's face (``free_unit``, unit rows in the free dimensions).
+
+        In the free dimensions a capture keeps cosine ``k = sqrt(r) q / q_ref`` (at most
+        MAX_GENUINE_COSINE) of the face and is fresh noise otherwise, r being the within-person
+        correlation: two captures' scores against one template then correlate by ``k1 k2`` (r at the
+        reference quality). Since face and noise are both uniform on the sphere, every capture is
+        too: the impostor score of one search is exactly the calibrated stranger's, only captures of
+        one person are no longer independent.
+        """
+        n = len(group)
+        rho = self.closeness[group]
+        keep = np.minimum(
+            np.sqrt(within_person_correlation)
+            * np.clip(np.asarray(quality, dtype=np.float64), 0.0, None)
+            / self.reference_quality,
+            MAX_GENUINE_COSINE,
+        )
+        # In float32 and in place: this runs for every capture of the day.
+        face = np.asarray(free_unit, dtype=np.float32)
+        free = rng.standard_normal((n, self.free_dim), dtype=np.float32)
+        free -= np.einsum("ij,ij->i", free, face)[:, None] * face
+        scale = np.sqrt(1.0 - keep**2) / np.linalg.norm(free, axis=1).astype(np.float64)
+        free *= scale.astype(np.float32)[:, None]
+        free += keep.astype(np.float32)[:, None] * face
+        free *= np.sqrt(1.0 - rho).astype(np.float32)[:, None]
+        probes = np.zeros((n, self.dim), dtype=np.float32)
+        probes[:, self.dim - self.free_dim :] = free
+        probes[np.arange(n), group] = np.sqrt(rho)
+        if self.enrolment_quality < 1.0:
+            alpha = rng.normal(self.genuine_mean(quality, group), self.genuine_score_sd)
+            probes = self._with_artefact(probes, alpha, quality, rho, group)
+        return probes
+
     def enrol(
         self, rng: np.random.Generator, identities: Embeddings, group: IntArray
     ) -> Embeddings:

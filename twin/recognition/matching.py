@@ -1,6 +1,7 @@
 """Matching the day's captures: synthetic probe embeddings through the real FAISS matcher.
 
-Every track's frames get probe embeddings (`twin.recognition.faces`), every probe is searched by the real matcher
+Every track's frames get probe embeddings, each a noisy view of the person's one face
+(`twin.recognition.faces`, `twin.recognition.persons`), every probe is searched by the real matcher
 (`twin.matcher`) in large chunks, and each track's frames are fused into one decision
 (`twin.recognition.tracks`). Decisions do not depend on how probes are batched, so the bulk search here gives the
 same answers the recognition pipeline's micro-batches would; the pipeline (`twin.recognition.pipeline`) accounts
@@ -16,7 +17,8 @@ import numpy as np
 import numpy.typing as npt
 
 from twin.matcher import Matcher
-from twin.recognition.faces import NOT_ON_WATCHLIST, FaceModel, Watchlist, capture_embeddings
+from twin.recognition.faces import NOT_ON_WATCHLIST, FaceModel, Watchlist
+from twin.recognition.persons import FaceBook
 from twin.recognition.tracks import frame_qualities, fuse
 from twin.scenario import Scenario
 
@@ -39,36 +41,63 @@ class MatchResult:
     probes: Embeddings | None
 
 
-def _frame_probes(
+def _probes(
     rng: np.random.Generator,
     model: FaceModel,
     watchlist: Watchlist,
-    subjects: IntArray,
-    groups: IntArray,
+    faces: FaceBook,
+    tracks: _Tracks,
     quality: FloatArray,
-    frames: int,
-) -> tuple[Embeddings, FloatArray, FloatArray]:
-    """Probes of every frame of every track, (tracks * frames) rows; frame qualities and mate scores."""
-    per_frame_quality = frame_qualities(rng, quality, frames)
-    mated = subjects != NOT_ON_WATCHLIST
-    identity = np.empty((len(subjects), model.dim), dtype=np.float32)
-    identity[~mated] = model.identities(rng, groups[~mated])
-    identity[mated] = watchlist.identities[subjects[mated]]
-    probe_groups = np.where(mated, watchlist.group[np.where(mated, subjects, 0)], groups)
-    probes = model.captures(
-        rng,
-        quality=per_frame_quality.ravel(),
-        group=np.repeat(probe_groups, frames),
-        identity=np.repeat(identity, frames, axis=0),
-    )
-    mate = np.full((len(subjects), frames), np.nan)
-    if mated.any():
-        enrolled = np.repeat(watchlist.enrolled[subjects[mated]], frames, axis=0).astype(np.float64)
-        frame_rows = (np.flatnonzero(mated)[:, None] * frames + np.arange(frames)).ravel()
-        mate[mated] = np.einsum(
-            "ij,ij->i", probes[frame_rows].astype(np.float64), enrolled
-        ).reshape(-1, frames)
-    return probes, per_frame_quality, mate
+    within_person_correlation: float,
+) -> tuple[Embeddings, FloatArray]:
+    """One probe per row of ``tracks`` at ``quality``: a watchlisted person's is a view of their
+    identity with the calibrated genuine score to it; anyone else's a view of their own face. Returns
+    the probes and the mate scores (NaN for people not on the watchlist)."""
+    n = len(tracks.subjects)
+    probes = np.empty((n, model.dim), dtype=np.float32)
+    mate = np.full(n, np.nan)
+    mated = tracks.subjects != NOT_ON_WATCHLIST
+    others = np.flatnonzero(~mated)
+    if others.size:
+        probes[others] = model.person_captures(
+            rng,
+            free_unit=faces.of(tracks.people[others]),
+            quality=quality[others],
+            group=tracks.groups[others],
+            within_person_correlation=within_person_correlation,
+        )
+    listed = np.flatnonzero(mated)
+    if listed.size:
+        subjects = tracks.subjects[listed]
+        probes[listed] = model.captures(
+            rng,
+            quality=quality[listed],
+            group=watchlist.group[subjects],
+            identity=watchlist.identities[subjects],
+        )
+        mate[listed] = np.einsum(
+            "ij,ij->i",
+            probes[listed].astype(np.float64),
+            watchlist.enrolled[subjects].astype(np.float64),
+        )
+    return probes, mate
+
+
+@dataclass(frozen=True, slots=True)
+class _Tracks:
+    """Per track (or frame): the person's global id, watchlist row and group."""
+
+    people: IntArray
+    subjects: IntArray
+    groups: IntArray
+
+    def rows(self, rows: slice) -> _Tracks:
+        return _Tracks(self.people[rows], self.subjects[rows], self.groups[rows])
+
+    def repeat(self, frames: int) -> _Tracks:
+        return _Tracks(
+            *(np.repeat(values, frames) for values in (self.people, self.subjects, self.groups))
+        )
 
 
 def match_tracks(
@@ -76,7 +105,9 @@ def match_tracks(
     model: FaceModel,
     matcher: Matcher,
     watchlist: Watchlist,
+    faces: FaceBook,
     *,
+    people: IntArray,
     subjects: IntArray,
     groups: IntArray,
     quality: FloatArray,
@@ -87,6 +118,9 @@ def match_tracks(
     keep_probes: bool,
 ) -> MatchResult:
     """Generate every track's probes, search them for real, and fuse each track's frames.
+
+    Per track: ``people`` (global person ids), ``subjects`` (watchlist rows or NOT_ON_WATCHLIST),
+    ``groups`` and best-shot ``quality``; ``faces`` derives the people's faces.
 
     ``on_faces_done`` / ``on_matching_done`` mark the end of each chunk's embedding and search work
     (for the stage clock); ``on_progress`` receives the tracks done so far.
@@ -99,11 +133,14 @@ def match_tracks(
     mate_score = np.full(n, np.nan)
     kept: list[Embeddings] = []
     chunk = max(1, scenario.matcher.search_chunk // frames)
+    tracks = _Tracks(people, subjects, groups)
+    faces.rows(np.unique(people[subjects == NOT_ON_WATCHLIST]))  # derive every face once
+    correlation = scenario.faces.within_person_correlation
     for begin in range(0, n, chunk):
         rows = slice(begin, min(begin + chunk, n))
         if frames == 1:
-            probes, mate = capture_embeddings(
-                rng, model, watchlist, subjects[rows], groups[rows], quality[rows]
+            probes, mate = _probes(
+                rng, model, watchlist, faces, tracks.rows(rows), quality[rows], correlation
             )
             on_faces_done()
             result = matcher.search(probes, k=k)
@@ -112,9 +149,17 @@ def match_tracks(
             top1_score[rows] = result.scores[:, 0]
             mate_score[rows] = mate
         else:
-            probes, per_frame_quality, frame_mate = _frame_probes(
-                rng, model, watchlist, subjects[rows], groups[rows], quality[rows], frames
+            per_frame_quality = frame_qualities(rng, quality[rows], frames)
+            probes, mate = _probes(
+                rng,
+                model,
+                watchlist,
+                faces,
+                tracks.rows(rows).repeat(frames),
+                per_frame_quality.ravel(),
+                correlation,
             )
+            frame_mate = mate.reshape(-1, frames)
             on_faces_done()
             result = matcher.search(probes, k=k)
             on_matching_done()

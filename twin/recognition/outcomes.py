@@ -11,6 +11,11 @@ Definitions follow NIST's 1:N evaluations (FRTE; facts.md):
 - **FPIR**: share of non-mated searches that raise an alert;
 - **FNIR**: share of mated searches that do not return their mate above the threshold;
 - **precision**: share of alerts that are true.
+
+Per person (`PeopleOutcomes`, `per_person`): a person is **innocent** when not on the watchlist; an
+innocent person is **flagged** by each false alert on one of their captures. A person who looks like
+someone on the watchlist is flagged again and again, so these figures, not FPIR alone, say how many
+people bear the errors and how often.
 """
 
 from __future__ import annotations
@@ -88,3 +93,98 @@ def summarise(
         fnir=(n_mated - true_alerts) / n_mated if n_mated else None,
         precision=true_alerts / alerts if alerts else None,
     )
+
+
+def concentration(
+    per_person: IntArray, *, top_share: float = 0.01
+) -> dict[str, float | int | None]:
+    """How false alerts fall on people: ``per_person`` holds each person's false alerts (zeros
+    allowed). Flagged people (at least one), false alerts per flagged person (mean, max), people
+    flagged twice or more, and the share of all false alerts on the most-flagged ``top_share`` of
+    flagged people (at least one person; ties broken by order)."""
+    counts = np.asarray(per_person, dtype=np.int64)
+    flagged = np.sort(counts[counts > 0])[::-1]
+    total = int(flagged.sum())
+    top = max(1, int(np.ceil(top_share * flagged.size))) if flagged.size else 0
+    return {
+        "people_flagged": int(flagged.size),
+        "false_alerts": total,
+        "mean_per_flagged": float(flagged.mean()) if flagged.size else None,
+        "max_per_flagged": int(flagged[0]) if flagged.size else 0,
+        "flagged_twice_or_more": int((flagged >= 2).sum()),
+        "top_1pct_people": top,
+        "top_1pct_share": float(flagged[:top].sum() / total) if total else None,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class PeopleOutcomes:
+    """Per person of the day: visits (trips), captures searched, and alerts right and wrong; per trip:
+    whether it raised a false alert."""
+
+    visits: IntArray
+    captures: IntArray
+    true_alerts: IntArray
+    false_alerts: IntArray
+    trip_false_alerted: BoolArray
+
+    @classmethod
+    def count(
+        cls,
+        *,
+        trip_person: IntArray,
+        people: int,
+        search_trip: IntArray,
+        codes: npt.NDArray[np.int8],
+    ) -> PeopleOutcomes:
+        """Count from each trip's person and each search's trip and outcome code (OUTCOMES)."""
+        search_person = trip_person[search_trip]
+        false = codes == OUTCOMES.index(FALSE_ALERT)
+        true = codes == OUTCOMES.index(TRUE_ALERT)
+        return cls(
+            visits=np.bincount(trip_person, minlength=people).astype(np.int64),
+            captures=np.bincount(search_person, minlength=people).astype(np.int64),
+            true_alerts=np.bincount(search_person[true], minlength=people).astype(np.int64),
+            false_alerts=np.bincount(search_person[false], minlength=people).astype(np.int64),
+            trip_false_alerted=np.bincount(search_trip[false], minlength=len(trip_person)) > 0,
+        )
+
+
+def _people_figures(
+    outcomes: PeopleOutcomes, innocent: BoolArray, trip_innocent: BoolArray
+) -> dict[str, float | int | None]:
+    visits = int(trip_innocent.sum())
+    alerted = int((outcomes.trip_false_alerted & trip_innocent).sum())
+    return {
+        "innocent_people": int(innocent.sum()),
+        "innocent_people_scanned": int((innocent & (outcomes.captures > 0)).sum()),
+        **concentration(outcomes.false_alerts[innocent]),
+        "innocent_visits": visits,
+        "innocent_visits_alerted": alerted,
+        "chance_innocent_visit_alerted": alerted / visits if visits else None,
+    }
+
+
+def per_person(
+    outcomes: PeopleOutcomes,
+    *,
+    trip_person: IntArray,
+    person_subject: IntArray,
+    person_group: IntArray,
+    group_names: tuple[str, ...],
+) -> dict[str, object]:
+    """The manifest's ``outcomes.per_person``: for innocent people (not on the watchlist), overall and
+    by group, how false alerts fall on them (`concentration`) and the chance that one of their visits
+    (a trip through the site) raises a false alert."""
+    innocent = person_subject == NOT_ON_WATCHLIST
+    trip_innocent = innocent[trip_person]
+    trip_group = person_group[trip_person]
+    return {
+        **_people_figures(outcomes, innocent, trip_innocent),
+        "by_group": {
+            name: _people_figures(
+                outcomes, innocent & (person_group == g), trip_innocent & (trip_group == g)
+            )
+            for g, name in enumerate(group_names)
+        },
+    }

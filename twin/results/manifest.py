@@ -101,6 +101,11 @@ class Counts(_Section):
     missed: Count
     watchlisted_pedestrians: Count
     watchlisted_unseen: Count
+    # Per person (docs/results.md); absent from runs recorded before persons were.
+    people: Count | None = None
+    people_scanned: Count | None = None
+    innocent_people_flagged: Count | None = None
+    watchlisted_people_alerted: Count | None = None
 
 
 class GroupOutcomes(_Section):
@@ -126,6 +131,7 @@ class Outcomes(_Section):
     threshold_cosine: float
     fmr_per_comparison: Share
     by_group: dict[str, GroupOutcomes]
+    per_person: dict[str, Any] | None = None  # outcomes per person (docs/results.md)
 
 
 class Latency(_Section):

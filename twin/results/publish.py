@@ -51,6 +51,7 @@ def run_scenario(
             crowd=output.crowd,
             population=output.population,
             decisions=output.decisions,
+            response=output.response,
         )
         for name, table in tables.items():
             writer.write_table(name, table)

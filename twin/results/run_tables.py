@@ -25,12 +25,15 @@ from twin.recognition.deployment import Deployment
 from twin.recognition.faces import NOT_ON_WATCHLIST, FaceModel
 from twin.recognition.outcomes import OUTCOMES, TRUE_ALERT, summarise
 from twin.recognition.population import Population
+from twin.response.simulation import ResponseResult
+from twin.results.people_tables import people_counts, people_figures, people_outcomes, people_table
 from twin.results.schema import (
     ALERTS,
     CAMERAS,
     DECISIONS,
     ID_PROBABILITY,
     PEDESTRIANS,
+    PEOPLE,
     SITE_MAP_FILE,
     TIMESERIES,
 )
@@ -82,6 +85,7 @@ def decisions_table(
             "time_s": passes.best_s[rows],
             "camera_id": pa.array(camera_ids[passes.camera[rows]], pa.string()).dictionary_encode(),
             "pedestrian": pedestrians,
+            "person": population.trip_person[pedestrians],
             "subject": subjects,
             "group": pa.array(
                 groups[population.pedestrian_group[pedestrians]], pa.string()
@@ -237,6 +241,7 @@ def pedestrians_table(
     return pa.table(
         {
             "pedestrian": np.arange(n, dtype=np.int64),
+            "person": population.trip_person,
             "start_s": trips.start_s,
             "end_s": crowd.end_s,
             "origin": pa.array(entrance_ids[trips.origin], pa.string()).dictionary_encode(),
@@ -278,6 +283,7 @@ def build_tables(
     crowd: CrowdResult,
     population: Population,
     decisions: Decisions,
+    response: ResponseResult | None = None,
 ) -> dict[str, pa.Table]:
     """Every table of a results directory, by name."""
     table = decisions_table(deployment, population, decisions)
@@ -293,6 +299,9 @@ def build_tables(
         TIMESERIES: timeseries_table(scenario, trips, crowd, decisions, frame),
         CAMERAS: cameras_table(deployment, crowd, decisions, frame),
         PEDESTRIANS: pedestrians_table(deployment, trips, crowd, population, decisions, frame),
+        PEOPLE: people_table(
+            population, trips, decisions, response, people_outcomes(population, decisions)
+        ),
     }
 
 
@@ -327,6 +336,7 @@ def build_manifest(
     wall_seconds: float,
     started_utc: str,
     environment: dict[str, str],
+    response: ResponseResult | None = None,
 ) -> dict[str, Any]:
     """The run's manifest (docs/results.md), all but the status and table list."""
     scenario = scenario
@@ -358,6 +368,7 @@ def build_manifest(
     matching_s = stage_seconds.get("matching", 0.0)
     captures = len(decisions.rows)
     searches = captures * decisions.matches.frames
+    people = people_outcomes(population, decisions)
     return {
         "scenario": {
             "name": scenario.name,
@@ -391,6 +402,7 @@ def build_manifest(
             "missed": overall.missed,
             "watchlisted_pedestrians": int(watchlisted.size),
             "watchlisted_unseen": int((~seen).sum()),
+            **people_counts(population, people),
         },
         "outcomes": {
             "fpir": overall.fpir,
@@ -399,6 +411,7 @@ def build_manifest(
             "threshold_cosine": face_model.threshold_cosine,
             "fmr_per_comparison": face_model.fmr,
             "by_group": rates["by_group"],
+            "per_person": people_figures(population, response, people),
         },
         "latency_ms": latency_percentiles_ms(decisions.pipeline.latency_s),
         "throughput": {

@@ -34,9 +34,10 @@ ID_PROBABILITY: Final = "id_probability"
 INCIDENTS: Final = "incidents"
 INTERVENTIONS: Final = "interventions"
 FUNNEL: Final = "funnel"
+PEOPLE: Final = "people"
 DAYS: Final = "days"  # a year's directory only
 #: The tables a run writes, in the order docs/results.md lists them.
-TABLES: Final = (DECISIONS, ALERTS, TIMESERIES, CAMERAS, PEDESTRIANS, ID_PROBABILITY)
+TABLES: Final = (DECISIONS, ALERTS, TIMESERIES, CAMERAS, PEDESTRIANS, ID_PROBABILITY, PEOPLE)
 #: The tables of the response after the alert (docs/response.md).
 RESPONSE_TABLES: Final = (INCIDENTS, INTERVENTIONS, FUNNEL)
 
@@ -45,6 +46,13 @@ SEARCH_ID_COL: Final = "search_id"
 TIME_S_COL: Final = "time_s"
 CAMERA_ID_COL: Final = "camera_id"
 PEDESTRIAN_COL: Final = "pedestrian"
+PERSON_COL: Final = "person"
+PERSON_ID_COL: Final = "person_id"
+WATCHLISTED_COL: Final = "watchlisted"
+FIRST_START_S_COL: Final = "first_start_s"
+VISITS_COL: Final = "visits"
+STOPS_COL: Final = "stops"
+WRONG_STOPS_COL: Final = "wrong_stops"
 SUBJECT_COL: Final = "subject"
 GROUP_COL: Final = "group"
 MATED_COL: Final = "mated"
@@ -136,7 +144,7 @@ DAY_COL: Final = "day"
 SEED_COL: Final = "seed"
 
 DECISIONS_COLUMNS: Final = (
-    SEARCH_ID_COL, TIME_S_COL, CAMERA_ID_COL, PEDESTRIAN_COL, SUBJECT_COL, GROUP_COL, MATED_COL,
+    SEARCH_ID_COL, TIME_S_COL, CAMERA_ID_COL, PEDESTRIAN_COL, PERSON_COL, SUBJECT_COL, GROUP_COL, MATED_COL,
     PX_PER_M_COL, DISTANCE_M_COL, HEAD_YAW_DEG_COL, QUALITY_COL, IN_VIEW_COL, FRAMES_IN_VIEW_COL,
     PITCH_DEG_COL, DENSITY_PED_M2_COL, OCCLUSION_COL, LIGHTING_COL, BLUR_PX_COL, TOP1_ID_COL,
     TOP1_SCORE_COL, MATE_SCORE_COL, OUTCOME_COL, BATCH_ID_COL, BATCH_SIZE_COL, QUEUE_MS_COL,
@@ -153,7 +161,7 @@ CAMERAS_COLUMNS: Final = (
     SEARCHES_COL, TRUE_ALERTS_COL, FALSE_ALERTS_COL,
 )  # fmt: skip
 PEDESTRIANS_COLUMNS: Final = (
-    PEDESTRIAN_COL, START_S_COL, END_S_COL, ORIGIN_COL, DESTINATION_COL, KIND_COL, SPEED_M_S_COL,
+    PEDESTRIAN_COL, PERSON_COL, START_S_COL, END_S_COL, ORIGIN_COL, DESTINATION_COL, KIND_COL, SPEED_M_S_COL,
     ROUTE_LENGTH_M_COL, GROUP_COL, SUBJECT_COL, PASSES_COL, CAPTURES_COL, SEARCHES_COL,
     TRUE_ALERTS_COL,
 )  # fmt: skip
@@ -173,6 +181,11 @@ FUNNEL_COLUMNS: Final = (
     REVIEWED_COL, DISMISSED_COL, CREDIBLE_COL, DISPATCHED_COL, INTERCEPTED_COL, RIGHT_PERSON_COL,
     WRONG_PERSON_COL, LOST_COL, OPERATOR_BUSY_S_COL, OPERATOR_UTILISATION_COL,
 )  # fmt: skip
+PEOPLE_COLUMNS: Final = (
+    PERSON_COL, PERSON_ID_COL, KIND_COL, GROUP_COL, SUBJECT_COL, WATCHLISTED_COL, FIRST_START_S_COL,
+    VISITS_COL, CAPTURES_COL, SEARCHES_COL, TRUE_ALERTS_COL, FALSE_ALERTS_COL, STOPS_COL,
+    WRONG_STOPS_COL,
+)  # fmt: skip
 #: A year's days: the day and its seed, then one column per figure of the day (twin/sweeps/year.py).
 DAYS_COLUMNS: Final = (DAY_COL, SEED_COL)
 
@@ -188,6 +201,7 @@ COLUMNS: Final[dict[str, tuple[str, ...]]] = {
     INCIDENTS: INCIDENTS_COLUMNS,
     INTERVENTIONS: INTERVENTIONS_COLUMNS,
     FUNNEL: FUNNEL_COLUMNS,
+    PEOPLE: PEOPLE_COLUMNS,
     DAYS: DAYS_COLUMNS,
 }
 #: Columns of text (plain or dictionary-encoded) and of lists; every other column holds numbers

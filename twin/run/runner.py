@@ -157,20 +157,34 @@ def run_simulation(
         walking_speed_m_s=trips.speed_m_s,
     )
     search_rows = np.flatnonzero(captures.searched)
-    population = make_population(len(trips), scenario.faces, scenario.watchlist, streams.population)
+    population = make_population(
+        trips,
+        scenario.population,
+        scenario.faces,
+        scenario.watchlist,
+        streams.population,
+        seed=seed,
+    )
     clock.lap("captures")
 
     gallery = build_gallery(
         profile,
         scenario,
+        population.watchlist_person,
         population.watchlist_group,
         streams.watchlist,
+        seed=seed,
         backend=scenario.matcher.backend,
         precision=scenario.matcher.precision,
         provenance="synthetic watchlist",
         on_faces_done=lambda: clock.lap("faces"),
     )
-    model, watchlist, matcher = gallery.model, gallery.watchlist, gallery.matcher
+    model, faces, watchlist, matcher = (
+        gallery.model,
+        gallery.faces,
+        gallery.watchlist,
+        gallery.matcher,
+    )
     clock.lap("matching")
 
     searched_pedestrians = captures.passes.pedestrian[search_rows]
@@ -180,6 +194,8 @@ def run_simulation(
         model,
         matcher,
         watchlist,
+        faces,
+        people=population.person_id[population.trip_person[searched_pedestrians]],
         subjects=population.pedestrian_subject[searched_pedestrians],
         groups=population.pedestrian_group[searched_pedestrians],
         quality=captures.quality[search_rows],

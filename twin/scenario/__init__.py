@@ -33,7 +33,14 @@ from twin.scenario.document import (
     parse_override,
     scenario_from_dict,
 )
-from twin.scenario.faces import FacesConfig, GroupConfig, WatchlistConfig
+from twin.scenario.faces import (
+    FacesConfig,
+    GroupConfig,
+    PersonKind,
+    PersonKindName,
+    PopulationConfig,
+    WatchlistConfig,
+)
 from twin.scenario.recognition import LoadtestConfig, MatcherConfig, PipelineConfig
 from twin.scenario.response import PostConfig, ProvenanceConfig, ResponseConfig
 
@@ -54,7 +61,10 @@ __all__ = [
     "GroupConfig",
     "LoadtestConfig",
     "MatcherConfig",
+    "PersonKind",
+    "PersonKindName",
     "PipelineConfig",
+    "PopulationConfig",
     "PostConfig",
     "ProvenanceConfig",
     "ResponseConfig",

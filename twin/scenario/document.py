@@ -26,7 +26,7 @@ from twin.scenario.assumptions import AssumptionRange
 from twin.scenario.base import DEFAULT_SCENARIO, PROJECT_ROOT, StrictModel
 from twin.scenario.cameras import CamerasConfig
 from twin.scenario.crowd import CrowdConfig, SiteConfig
-from twin.scenario.faces import FacesConfig, WatchlistConfig
+from twin.scenario.faces import FacesConfig, PopulationConfig, WatchlistConfig
 from twin.scenario.recognition import LoadtestConfig, MatcherConfig, PipelineConfig
 from twin.scenario.response import ResponseConfig
 
@@ -42,6 +42,7 @@ class Scenario(StrictModel):
     cameras: CamerasConfig = Field(default_factory=CamerasConfig)
     faces: FacesConfig = Field(default_factory=FacesConfig)
     watchlist: WatchlistConfig = Field(default_factory=WatchlistConfig)
+    population: PopulationConfig = Field(default_factory=PopulationConfig)
     matcher: MatcherConfig = Field(default_factory=MatcherConfig)
     pipeline: PipelineConfig = Field(default_factory=PipelineConfig)
     response: ResponseConfig = Field(default_factory=ResponseConfig)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from twin.scenario.base import StrictModel
 
@@ -73,6 +73,21 @@ class FacesConfig(StrictModel):
         ),
     )
     fusion_top_n: Annotated[int, Field(ge=1, le=25)] = 3
+    within_person_correlation: Annotated[
+        float,
+        Field(
+            ge=0.0,
+            lt=1.0,
+            description=(
+                "Share of a capture's similarity to somebody else's template that belongs to the "
+                "person rather than to the capture (the correlation between two reference-quality "
+                "captures' impostor scores against one template), 0 <= r < 1. *Assumption*: 0.7, "
+                "range 0.5-0.9 (in a real embedding it is about the cosine between two images of "
+                "one person, high for ArcFace-class models on fair images; no published figure); "
+                "0 makes every capture an independent draw."
+            ),
+        ),
+    ] = 0.7
 
     @model_validator(mode="after")
     def _groups_sum(self) -> FacesConfig:
@@ -110,3 +125,83 @@ class WatchlistConfig(StrictModel):
             ),
         ),
     ] = 1.0
+
+
+PersonKindName = Literal["commuter", "resident", "regular_visitor", "one_off_visitor"]
+
+
+class PersonKind(StrictModel):
+    """One kind of person on the site: their share of the day's trips and how often they come."""
+
+    share: Annotated[
+        float, Field(ge=0.0, le=1.0, description="Share of the day's person-trips they make.")
+    ]
+    visits_per_week: Annotated[
+        float,
+        Field(
+            ge=0.0,
+            le=7.0,
+            description=(
+                "Days a week a person of this kind is on site (0: once ever, a new person every day)."
+            ),
+        ),
+    ]
+    weekdays_only: bool = Field(
+        default=False, description="Comes on weekdays only (commuters, students)."
+    )
+
+
+def _default_person_kinds() -> dict[PersonKindName, PersonKind]:
+    # King's Cross (facts.md): about 40,000 people living, working and studying on the estate at
+    # build-out (estate website; London Society 2017), about 1,900 homes, about 10 million visitors a
+    # year (27,000 a day). With two trips per person-day in a 120,000-trip weekday: commuters and
+    # students about 0.45 of trips, residents (1,900 homes, about 2 people each) about 0.07, visitors
+    # the rest. The split of visitors into regulars and one-off visitors and the regulars' frequency
+    # are an *assumption* (regulars 0.1-0.3 of trips, 0.5-3 visits a week); commuters' 4 days a week
+    # is an *assumption* for hybrid working (range 3-5).
+    return {
+        "commuter": PersonKind(share=0.45, visits_per_week=4.0, weekdays_only=True),
+        "resident": PersonKind(share=0.07, visits_per_week=7.0),
+        "regular_visitor": PersonKind(share=0.18, visits_per_week=1.0),
+        "one_off_visitor": PersonKind(share=0.30, visits_per_week=0.0),
+    }
+
+
+class PopulationConfig(StrictModel):
+    """Who makes the day's trips: kinds of people, their shares of trips and how often they return."""
+
+    kinds: dict[PersonKindName, PersonKind] = Field(
+        default_factory=_default_person_kinds,
+        description=(
+            "Per kind: share, visits_per_week, weekdays_only. What a scenario gives is laid over the "
+            "defaults, field by field; a share of 0 leaves a kind out."
+        ),
+    )
+
+    @field_validator("kinds", mode="before")
+    @classmethod
+    def _over_defaults(cls, given: Any) -> Any:
+        if not isinstance(given, dict):
+            return given
+        merged: dict[str, Any] = {
+            name: kind.model_dump() for name, kind in _default_person_kinds().items()
+        }
+        for name, fields in given.items():
+            if isinstance(fields, dict) and isinstance(merged.get(name), dict):
+                merged[name] = {**merged[name], **fields}
+            else:
+                merged[name] = fields
+        return merged
+
+    @model_validator(mode="after")
+    def _shares_sum(self) -> PopulationConfig:
+        total = sum(kind.share for kind in self.kinds.values())
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"kinds shares must sum to 1, got {total:.6g}")
+        for name, kind in self.kinds.items():
+            if kind.weekdays_only and kind.visits_per_week > 5.0:
+                raise ValueError(
+                    f"kinds.{name}.visits_per_week: at most 5 for weekdays_only, "
+                    f"got {kind.visits_per_week:g}"
+                )
+        return self

@@ -3,12 +3,15 @@ threshold would have done (re-judged from the run's recorded scores, without re-
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import streamlit as st
 
 from twin.analysis import run_frames
 from twin.dashboard import loading, text, widgets
 from twin.figures import charts
+from twin.results.people_tables import flagged_in_words
 
 THRESHOLD_KEY = "threshold"
 SPLIT_KEY = "outcomes_split"
@@ -90,6 +93,8 @@ def render() -> None:
             border=True,
         )
 
+        _people_section(manifest)
+
         split = st.segmented_control(
             "Split by",
             options=list(run_frames.SPLITS),
@@ -121,6 +126,36 @@ def render() -> None:
             "A wrong alert is a face matched to someone it is not; a miss is a watchlisted face that "
             "did not reach its own entry above the threshold (NIST FRTE definitions)."
         )
+
+
+def _people_section(manifest: dict[str, Any]) -> None:
+    """Who bore the wrong alerts, at the run's threshold: people flagged, and how often the same one."""
+    sentence = flagged_in_words(manifest)
+    if not sentence:
+        return
+    figures = manifest["outcomes"]["per_person"]
+    st.markdown(f"**At the run's threshold, counted per person:** {sentence}")
+    flagged, most, top, visit = st.columns(4)
+    flagged.metric(
+        "Innocent people wrongly flagged",
+        f"{manifest['counts']['innocent_people_flagged']:,}",
+        border=True,
+    )
+    most.metric("Most wrong alerts on one person", f"{figures['max_per_flagged']:,}", border=True)
+    top.metric(
+        "Wrong alerts on the most-flagged 1%",
+        text.percent(figures["top_1pct_share"], missing="n/a"),
+        help="Of the people wrongly flagged, the most-flagged 1% (at least one person): the share "
+        "of all wrong alerts that fell on them.",
+        border=True,
+    )
+    visit.metric(
+        "Chance a visit is wrongly flagged",
+        text.one_in(figures["chance_innocent_visit_alerted"]),
+        help="Of the trips through the site by people not on the watchlist, the share during which "
+        "at least one camera raised a wrong alert on them.",
+        border=True,
+    )
 
 
 def _base_rate_chart(manifest: dict[str, object], now: dict[str, float | int | None]) -> None:

@@ -78,6 +78,9 @@ def render() -> None:
         )
         stops.metric("People stopped", f"{funnel['intercepted']:,}", border=True)
         wrong.metric("Wrong person stopped", f"{funnel['wrong_person']:,}", border=True)
+        people = figures.get("people")
+        if people:
+            st.markdown(f"**People, not faces:** {people['in_words']}")
         widgets.chart(
             _funnel_figure(funnel),
             "What happened to the alerts: repeats of one person are merged into one incident, an "
