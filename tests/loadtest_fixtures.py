@@ -25,8 +25,8 @@ import pytest
 
 from twin.loadtest.probes import scenario_gallery
 from twin.matcher import Matcher
+from twin.matcher.config import ServiceConfig
 from twin.matcher.server import BackgroundServer
-from twin.matcher.service import ServiceConfig
 from twin.recognition.gallery import Gallery
 from twin.scenario import Scenario, load_scenario
 

@@ -21,8 +21,8 @@ from typer.testing import CliRunner
 from twin.cli.loadtest import app
 from twin.loadtest.reader import read_loadtest
 from twin.matcher import Matcher
+from twin.matcher.config import ServiceConfig
 from twin.matcher.server import BackgroundServer
-from twin.matcher.service import ServiceConfig
 
 if TYPE_CHECKING:
     from tests.loadtest_fixtures import FakeServer, Reply

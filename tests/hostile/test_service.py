@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 from tests.hostile.support import assert_json_refusal
 from twin.matcher import Matcher
+from twin.matcher.config import ServiceConfig
 from twin.matcher.server import BackgroundServer
-from twin.matcher.service import ServiceConfig
 
 DIM = 8
 GALLERY = 50

@@ -14,8 +14,8 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 
 from twin.matcher import Matcher
+from twin.matcher.config import ServiceConfig
 from twin.matcher.server import BackgroundServer
-from twin.matcher.service import ServiceConfig
 
 DIM = 4
 

@@ -11,8 +11,8 @@ import pytest
 from twin.errors import TwinInputError
 from twin.loadtest.target import check_target, parse_url, require_loopback
 from twin.matcher import Matcher
+from twin.matcher.config import ServiceConfig
 from twin.matcher.server import BackgroundServer
-from twin.matcher.service import ServiceConfig
 
 if TYPE_CHECKING:
     from tests.loadtest_fixtures import FakeServer, Reply

@@ -15,6 +15,7 @@ import pytest
 from twin.errors import TwinInputError
 from twin.matcher import Matcher, SearchResult
 from twin.matcher.client import HttpClient, InProcessClient, MatcherClient
+from twin.matcher.config import ServiceConfig, is_loopback
 from twin.matcher.errors import (
     DuplicateIdentityError,
     MatcherInputError,
@@ -22,7 +23,6 @@ from twin.matcher.errors import (
     UnknownIdentityError,
 )
 from twin.matcher.server import BackgroundServer
-from twin.matcher.service import ServiceConfig, is_loopback
 
 DIM = 512
 GALLERY = 2000

@@ -18,10 +18,10 @@ from twin.cli.support import refuse_bad_input, stderr, stdout
 from twin.errors import TwinInputError
 from twin.matcher.backends import BACKENDS, BackendName, BackendParams
 from twin.matcher.bench import BenchReport, BenchRow, run_bench, unit_rows
+from twin.matcher.config import DEFAULT_PORT, ServiceConfig
 from twin.matcher.core import Matcher
 from twin.matcher.precision import PRECISIONS
 from twin.matcher.server import serve
-from twin.matcher.service import DEFAULT_PORT, ServiceConfig
 
 TOKEN_ENV = "TWIN_MATCHER_TOKEN"
 MAX_SYNTHETIC_SIZE = 2_000_000  # 2M x 512 float32 = 4 GiB: beyond that the gallery exhausts memory

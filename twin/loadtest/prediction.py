@@ -27,7 +27,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from twin.loadtest.recorder import percentiles_ms
 from twin.loadtest.schedule import Schedule
 from twin.loadtest.sender import SentRecords
-from twin.matcher.service import ServiceConfig
+from twin.matcher.config import ServiceConfig
 from twin.matcher.timing import ServiceTimeTable
 from twin.recognition.pipeline import PipelineResult, run_pipeline
 

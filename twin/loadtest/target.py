@@ -163,8 +163,8 @@ def in_process_service(matcher: Matcher, *, search_threads: int | None = None) -
     its worker's threads, default the usable cores), and the same shorter GIL switch interval
     between its event loop and its search worker.
     """
+    from twin.matcher.config import ServiceConfig
     from twin.matcher.server import GIL_SWITCH_INTERVAL_S, BackgroundServer
-    from twin.matcher.service import ServiceConfig
 
     previous_s = sys.getswitchinterval()
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)

@@ -21,8 +21,9 @@ from typing import Any, Final
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from twin.matcher.config import ServiceConfig
 from twin.matcher.core import Matcher
-from twin.matcher.service import MatcherService, ServiceConfig, create_app
+from twin.matcher.service import MatcherService, create_app
 
 # The event loop and the search worker share the GIL. Python's default 5 ms switch interval lets
 # the worker's Python-side work hold up request handling for whole milliseconds; 0.5 ms measured
