@@ -129,7 +129,7 @@ def frames_with_face(
     dwell_s = passes.exit_s - passes.enter_s
     on_rim = passes.distance_m <= near_m * (1.0 + 1e-6)
     chord_m = np.where(on_rim, 2.0 * near_m * np.abs(np.cos(np.radians(passes.facing_deg))), 0.0)
-    framed_s = np.maximum(dwell_s - chord_m / speed_m_s, 0.0)
+    framed_s = np.maximum(dwell_s - chord_m / np.maximum(speed_m_s, 0.05), 0.0)
     return np.maximum(np.floor(framed_s * fps), 1.0).astype(np.int64)
 
 
@@ -138,13 +138,11 @@ def capture_opportunities(
     passes: Passes,
     config: CamerasConfig,
     rng: np.random.Generator,
-    *,
-    walking_speed_m_s: FloatArray,
 ) -> Captures:
     """Score every pass and decide which ones are searched.
 
-    ``walking_speed_m_s`` is each pedestrian's speed (indexed by ``passes.pedestrian``), m/s. The
-    only random draw is the head yaw, one normal per pass from ``rng``.
+    Blur and frames use the walker's speed at the best moment as the walk had it (slower in a
+    crowd). The only random draw is the head yaw, one normal per pass from ``rng``.
     """
     recognition = recognition_cameras(site, config)
     head_yaw = passes.facing_deg + rng.normal(0.0, config.head_yaw_sd_deg, len(passes))
@@ -154,7 +152,7 @@ def capture_opportunities(
         [(c.mount_height_m, c.near_m, c.fps) for c in site.cameras], dtype=np.float64
     ).reshape(-1, 3)[passes.camera]
     mount_height_m, near_m, fps = optics[:, 0], optics[:, 1], optics[:, 2]
-    speed = np.asarray(walking_speed_m_s, dtype=np.float64)[passes.pedestrian]
+    speed = passes.speed_m_s
     pitch = pitch_deg(mount_height_m, passes.distance_m)
 
     in_view = people_in_view(passes, len(site.cameras))

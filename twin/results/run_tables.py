@@ -17,10 +17,12 @@ from hdrh.histogram import HdrHistogram
 
 from twin.analysis.coverage import coverage_report
 from twin.crowd.demand import TRIP_KINDS
+from twin.crowd.density import minute_density, minute_queues
 from twin.crowd.flows import flows_from_trips
 from twin.recognition.captures import recognition_cameras
 from twin.recognition.faces import NOT_ON_WATCHLIST
 from twin.recognition.outcomes import OUTCOMES, TRUE_ALERT, summarise
+from twin.recognition.quality import fruin_density_ped_m2, level_of_service
 from twin.results.schema import ALERTS, CAMERAS, DECISIONS, ID_PROBABILITY, PEDESTRIANS, TIMESERIES
 
 if TYPE_CHECKING:
@@ -29,6 +31,9 @@ if TYPE_CHECKING:
 FloatArray = npt.NDArray[np.float64]
 
 SECONDS_PER_MINUTE = 60.0
+# The crowd's tables (docs/results.md).
+WALKWAY_DENSITY = "walkway_density"
+BOTTLENECK_QUEUES = "bottleneck_queues"
 # HdrHistogram range for latencies, in microseconds: 1 us to 1 hour, 3 significant digits.
 LATENCY_HIST_MAX_US = 3_600_000_000
 LATENCY_HIST_DIGITS = 3
@@ -247,6 +252,92 @@ def id_probability_table(output: RunOutput) -> pa.Table:
     return pa.table(report.grid.columns())
 
 
+def walkway_density_table(output: RunOutput) -> pa.Table:
+    """One row per walkway (walk-graph edge) and minute with anyone on it: density and level of
+    service."""
+    crowd, window = output.crowd, output.scenario.crowd
+    minutes = minute_density(crowd, from_s=window.window_start_s, to_s=window.window_end_s)
+    walkways = crowd.walkways
+    names = np.array(walkways.name, dtype=object)
+    kinds = np.array(walkways.kind, dtype=object)
+    edge_a = np.array([key[0] for key in walkways.edge_key], dtype=np.int64)
+    edge_b = np.array([key[1] for key in walkways.edge_key], dtype=np.int64)
+    return pa.table(
+        {
+            "walkway": minutes.walkway,
+            "node_a": edge_a[minutes.walkway],
+            "node_b": edge_b[minutes.walkway],
+            "name": pa.array(names[minutes.walkway], pa.string()).dictionary_encode(),
+            "kind": pa.array(kinds[minutes.walkway], pa.string()).dictionary_encode(),
+            "width_m": walkways.width_m[minutes.walkway].astype(np.float32),
+            "minute_s": minutes.minute_s,
+            "density_ped_m2": minutes.density_ped_m2.astype(np.float32),
+            "entered": minutes.entered.astype(np.int32),
+            "level_of_service": pa.array(
+                _levels(minutes.density_ped_m2), pa.string()
+            ).dictionary_encode(),
+        }
+    )
+
+
+def _levels(density_ped_m2: FloatArray) -> npt.NDArray[np.object_]:
+    """Fruin's level of service of each density (twin.recognition.quality.level_of_service)."""
+    levels = fruin_density_ped_m2()
+    edges = np.array([edge for _, edge in levels])
+    names = np.array([level for level, _ in levels] + ["F"], dtype=object)
+    return names[np.searchsorted(edges, density_ped_m2, side="right")]
+
+
+def bottleneck_queues_table(output: RunOutput) -> pa.Table:
+    """One row per bottleneck and minute with anyone passing: passages, longest queue, mean wait."""
+    crowd = output.crowd
+    minutes = minute_queues(crowd, from_s=output.scenario.crowd.window_start_s)
+    names = np.array(crowd.bottleneck_names, dtype=object)
+    return pa.table(
+        {
+            "bottleneck": minutes.bottleneck,
+            "name": pa.array(names[minutes.bottleneck], pa.string()).dictionary_encode(),
+            "minute_s": minutes.minute_s,
+            "passed": minutes.passed.astype(np.int32),
+            "max_queue": minutes.max_queue.astype(np.int32),
+            "mean_wait_s": minutes.mean_wait_s.astype(np.float32),
+        }
+    )
+
+
+def crowd_section(output: RunOutput) -> dict[str, Any]:
+    """The manifest's ``crowd`` figures: trips, speeds, the densest walkway-minute, the longest
+    queue, and Fruin's level of service reached on the busiest walkway."""
+    trips, crowd = output.trips, output.crowd
+    walk_s = crowd.arrive_s - trips.start_s
+    moving = walk_s > 0
+    queues = crowd.queues
+    in_window = queues.joined_s >= output.scenario.crowd.window_start_s
+    window = output.scenario.crowd
+    density = minute_density(crowd, from_s=window.window_start_s, to_s=window.window_end_s)
+    peak = 0.0
+    busiest: dict[str, Any] = {"walkway": None, "name": None, "level_of_service": "A"}
+    if len(density):
+        top = int(np.argmax(density.density_ped_m2))
+        peak = float(density.density_ped_m2[top])
+        walkway = int(density.walkway[top])
+        busiest = {
+            "walkway": walkway,
+            "name": crowd.walkways.name[walkway],
+            "level_of_service": level_of_service(peak),
+        }
+    return {
+        "mean_trip_s": float(walk_s[moving].mean()) if moving.any() else None,
+        "mean_speed_m_s": float((crowd.route_length_m[moving] / walk_s[moving]).mean())
+        if moving.any()
+        else None,
+        "peak_density_ped_m2": peak,
+        "max_queue": int(queues.ahead[in_window].max()) if in_window.any() else 0,
+        "busiest_walkway_level_of_service": busiest["level_of_service"],
+        "busiest_walkway": busiest["name"],
+    }
+
+
 def build_tables(output: RunOutput) -> dict[str, pa.Table]:
     """Every table of a results directory, by name."""
     decisions = decisions_table(output)
@@ -264,6 +355,8 @@ def build_tables(output: RunOutput) -> dict[str, pa.Table]:
         TIMESERIES: timeseries_table(output, frame),
         CAMERAS: cameras_table(output, frame),
         PEDESTRIANS: pedestrians_table(output, frame),
+        WALKWAY_DENSITY: walkway_density_table(output),
+        BOTTLENECK_QUEUES: bottleneck_queues_table(output),
     }
 
 
@@ -324,6 +417,7 @@ def build_manifest(
     captures = len(output.search_rows)
     searches = captures * output.matches.frames
     return {
+        "crowd": crowd_section(output),
         "scenario": {
             "name": scenario.name,
             "source": str(scenario.source) if scenario.source else None,

@@ -22,7 +22,7 @@ import numpy.typing as npt
 
 from twin import __version__
 from twin.crowd.demand import Trips, generate_trips
-from twin.crowd.walking import CrowdResult, simulate_crowd
+from twin.crowd.walking import CrowdResult, on_site_from, simulate_crowd
 from twin.matcher import Matcher, blas_kernel_info
 from twin.matcher.timing import ServiceTimeTable, measure_service_times
 from twin.recognition.captures import Captures, capture_opportunities
@@ -179,7 +179,8 @@ def run_simulation(
 
     trips = generate_trips(site, scenario.crowd, streams["demand"])
     progress.stage("crowd", total=scenario.crowd.window_end_s, unit="clock")
-    crowd = simulate_crowd(site, trips, on_progress=progress.advance_to)
+    crowd = simulate_crowd(site, trips, scenario.crowd, on_progress=progress.advance_to)
+    trips, crowd = on_site_from(trips, crowd, scenario.crowd.window_start_s)
     clock.lap("crowd")
 
     captures = capture_opportunities(
@@ -187,7 +188,6 @@ def run_simulation(
         crowd.passes,
         scenario.cameras,
         streams["captures"],
-        walking_speed_m_s=trips.speed_m_s,
     )
     search_rows = np.flatnonzero(captures.searched)
     population = make_population(

@@ -139,6 +139,9 @@ class Site:
     walk_graph: nx.Graph = field(repr=False)
     entrances: tuple[Entrance, ...]
     cameras: tuple[Camera, ...]
+    #: Each walkway's kind from the map, as far as given: ``highway`` (footway, steps, crossing,
+    #: ...), ``bridge`` and ``tunnel`` (strings), and ``width_mapped`` (whether ``width_m`` was set).
+    walkway_tags: tuple[Mapping[str, str | bool], ...] = ()
     # Lookups and caches, built once: entrance and camera by id, views' spatial index, routes.
     _entrance_by_id: dict[str, Entrance] = field(init=False, repr=False, compare=False)
     _camera_by_id: dict[str, Camera] = field(init=False, repr=False, compare=False)
@@ -333,9 +336,10 @@ def load_site(path: str | Path, *, cameras: str | Path | None = None) -> Site:
         )
         for index, props, geometry in by_kind["open_space"]
     )
-    walkways, widths, names = [], [], []
+    walkways, widths, names, tags = [], [], [], []
     for index, props, geometry in by_kind["walkway"]:
         names.append(text_property(props, "name", "", index, source))
+        tags.append(_walkway_tags(props))
         width = props.get("width_m", DEFAULT_WALKWAY_WIDTH_M)
         if (
             isinstance(width, bool)
@@ -375,6 +379,7 @@ def load_site(path: str | Path, *, cameras: str | Path | None = None) -> Site:
         walkways=tuple(walkways),
         walkway_widths_m=tuple(widths),
         walkway_names=tuple(names),
+        walkway_tags=tuple(tags),
         walk_graph=graph,
         entrances=entrances,
         cameras=() if cameras is not None else map_cameras,
@@ -393,6 +398,15 @@ def load_scenario_site(scenario: Scenario) -> Site:
 
 
 # --- building the site from validated features ---------------------------------------------------
+
+
+def _walkway_tags(props: Mapping[str, Any]) -> dict[str, str | bool]:
+    """A walkway's kind as the map gives it (OpenStreetMap tags kept by the importer)."""
+    tags: dict[str, str | bool] = {
+        key: str(props[key]) for key in ("highway", "bridge", "tunnel") if props.get(key)
+    }
+    tags["width_mapped"] = "width_m" in props
+    return tags
 
 
 def _attach_entrances(
