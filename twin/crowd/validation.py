@@ -69,6 +69,7 @@ def corridor_site(
 ) -> Site:
     """A straight corridor from a gateway at x = 0 to a destination at x = ``length_m`` (metres);
     optionally steps (a bottleneck) from ``steps_from_m`` for 5 m."""
+    tags: list[dict[str, str | bool]]
     if steps_from_m is None:
         walkways = [LineString([(0.0, 0.0), (length_m, 0.0)])]
         widths, tags = [width_m], [{"highway": "footway", "width_mapped": True}]
