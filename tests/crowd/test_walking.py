@@ -61,3 +61,12 @@ def test_logit_prefers_shorter_routes() -> None:
     assert shares.sum() == pytest.approx(1.0)
     assert shares[0] > shares[1] > shares[2]
     assert shares[1] / shares[0] == pytest.approx(np.exp(-1.0))
+
+
+def test_jupedsim_and_the_twin_both_slow_in_a_crowd() -> None:
+    from twin.crowd.comparison import jupedsim_corridor
+
+    sparse = jupedsim_corridor(0.5)
+    dense = jupedsim_corridor(1.5)
+    assert dense[0] > sparse[0]
+    assert dense[1] < sparse[1]

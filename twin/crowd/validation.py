@@ -57,7 +57,7 @@ class Check:
 
     def as_dict(self) -> dict[str, object]:
         """The check as JSON-ready values."""
-        return asdict(self)
+        return {**asdict(self), "figure": float(self.figure), "passed": bool(self.passed)}
 
 
 def corridor_site(
