@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Final
 
 import numpy as np
 import numpy.typing as npt
+import shapely
 
 from twin.crowd.network import Walkways
 from twin.site.model import Route, Site
@@ -39,6 +41,56 @@ class RoutePasses:
     px_per_m: FloatArray
     distance_m: FloatArray
     facing_deg: FloatArray
+    # Moments sampled across each pass (rows x SAMPLES): where along the route, m; ground distance
+    # to the camera, m; facing angle, degrees; which side the camera is on (+1 left, -1 right).
+    sample_m: FloatArray
+    sample_distance_m: FloatArray
+    sample_facing_deg: FloatArray
+    sample_side: FloatArray
+
+
+#: Moments sampled across each pass for its best frame: the nearest point, then evenly through it.
+SAMPLE_FRACTIONS: Final = (0.05, 0.25, 0.5, 0.75, 0.95)
+SAMPLES: Final = 1 + len(SAMPLE_FRACTIONS)
+#: A walker keeps this far from a walkway's edge, m: *assumption* (half a shoulder width, 0.2-0.3).
+EDGE_MARGIN_M: Final = 0.25
+#: Members of a group walk this far apart side by side, m: *assumption*, 0.5-0.8.
+GROUP_SPACING_M: Final = 0.6
+
+
+def lateral_offset_m(
+    lateral_u: FloatArray, group_rank: IntArray, width_m: FloatArray
+) -> FloatArray:
+    """Where across a walkway of ``width_m`` a walker is, m left of the centre line (negative: right):
+    its own draw ``lateral_u`` in [-1, 1], group members side by side towards the middle."""
+    half = np.maximum(np.asarray(width_m) / 2.0 - EDGE_MARGIN_M, 0.0)
+    inward = np.where(lateral_u > 0, -1.0, 1.0)
+    return np.asarray(
+        np.clip(lateral_u * half + inward * group_rank * GROUP_SPACING_M, -half, half),
+        dtype=np.float64,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PassSamples:
+    """Moments sampled across each pass, row-aligned with :class:`Passes` (rows x SAMPLES): when,
+    the ground distance to the camera and the facing angle along the centre line, the camera's side
+    (+1 left of the walking direction, -1 right), the walker's speed; and the walker's lateral
+    offset (one per row, m left of the centre line)."""
+
+    time_s: FloatArray
+    distance_m: FloatArray
+    facing_deg: FloatArray
+    side: FloatArray
+    speed_m_s: FloatArray
+    lateral_m: FloatArray
+
+    def __len__(self) -> int:
+        return len(self.lateral_m)
+
+    def take(self, rows: IntArray) -> PassSamples:
+        """The samples of ``rows``."""
+        return PassSamples(**{name: getattr(self, name)[rows] for name in self.__slots__})
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,15 +157,38 @@ def route_passes(site: Site, route: Route) -> RoutePasses:
     def column(name: str) -> FloatArray:
         return np.array([getattr(p, name) for p in passes], dtype=np.float64)
 
+    camera = np.array([camera_index[p.camera_id] for p in passes], dtype=np.int64)
+    enter_m, best_m, exit_m = column("enter_m"), column("best_m"), column("exit_m")
+    fractions = np.asarray(SAMPLE_FRACTIONS)
+    sample_m = np.concatenate(
+        [best_m[:, None], enter_m[:, None] + (exit_m - enter_m)[:, None] * fractions[None, :]],
+        axis=1,
+    ).reshape(-1, SAMPLES)
+    line = route.line
+    flat_m = sample_m.ravel()
+    here = shapely.get_coordinates(shapely.line_interpolate_point(line, flat_m))
+    ahead = shapely.get_coordinates(shapely.line_interpolate_point(line, flat_m + 0.5))
+    behind = shapely.get_coordinates(shapely.line_interpolate_point(line, flat_m - 0.5))
+    apex = np.array([(c.x_m, c.y_m) for c in site.cameras]).reshape(-1, 2)
+    to_camera = np.repeat(apex[camera], SAMPLES, axis=0) - here
+    walk = ahead - behind
+    cross = walk[:, 0] * to_camera[:, 1] - walk[:, 1] * to_camera[:, 0]
+    dot = np.einsum("ij,ij->i", walk, to_camera)
+    facing = np.degrees(np.arctan2(np.abs(cross), dot))
+    shape = sample_m.shape
     return RoutePasses(
         length_m=float(route.length_m),
-        camera=np.array([camera_index[p.camera_id] for p in passes], dtype=np.int64),
-        enter_m=column("enter_m"),
-        best_m=column("best_m"),
-        exit_m=column("exit_m"),
+        camera=camera,
+        enter_m=enter_m,
+        best_m=best_m,
+        exit_m=exit_m,
         px_per_m=column("px_per_m"),
         distance_m=column("distance_m"),
         facing_deg=column("facing_deg"),
+        sample_m=sample_m,
+        sample_distance_m=np.hypot(*to_camera.T).reshape(shape),
+        sample_facing_deg=facing.reshape(shape),
+        sample_side=np.where(cross >= 0, 1.0, -1.0).reshape(shape),
     )
 
 
@@ -292,8 +367,13 @@ def timed_passes(
     enter_s: FloatArray,
     exit_s: FloatArray,
     dwell_s: FloatArray,
-) -> Passes:
-    """Each walker's camera passes, timed by interpolating its walk between stretch boundaries."""
+    *,
+    lateral_u: FloatArray,
+    group_rank: IntArray,
+    walkways: Walkways,
+) -> tuple[Passes, PassSamples]:
+    """Each walker's camera passes, timed by interpolating its walk between stretch boundaries,
+    and the moments sampled across each (for the best frame)."""
     used = np.unique(route_of)
     catalogue = {int(r): route_passes(site, routes[int(r)]) for r in used.tolist()}
     counts = np.zeros(len(routes), dtype=np.int64)
@@ -306,8 +386,13 @@ def timed_passes(
         parts = [getattr(catalogue[r], name) for r in order] + [np.empty(0)]
         return np.concatenate(parts).astype(np.float64)
 
-    # Each catalogue row's stretch (element) for enter, best and exit, and how far into it.
-    element_of: dict[str, list[IntArray]] = {"enter_m": [], "best_m": [], "exit_m": []}
+    # Each catalogue row's element for enter, best, exit and the samples.
+    element_of: dict[str, list[IntArray]] = {
+        "enter_m": [],
+        "best_m": [],
+        "exit_m": [],
+        "sample_m": [],
+    }
     for r in order:
         starts = elements[r].start_m
         for name in element_of:
@@ -325,24 +410,47 @@ def timed_passes(
         running += len(elements[r].cell)
     element_len = np.concatenate([np.asarray(elements[r].length_m) for r in order] + [np.empty(0)])
 
-    def timed(name: str) -> tuple[FloatArray, FloatArray]:
-        local = np.concatenate(element_of[name] + [np.empty(0, np.int64)])[row]
-        flat = element_first[route_of[who]] + local
-        at_m = column(name)[row]
+    def timed(local: IntArray, at_m: FloatArray, walker: IntArray) -> tuple[FloatArray, FloatArray]:
+        flat = element_first[route_of[walker]] + local
         into = np.clip((at_m - element_start[flat]) / np.maximum(element_len[flat], 1e-9), 0, 1)
-        visit = offsets[who] + local
+        visit = offsets[walker] + local
         span = exit_s[visit] - enter_s[visit]
         speed = np.where(span > 0, element_len[flat] / np.maximum(span, 1e-9), 0.0)
         return enter_s[visit] + into * span, speed
 
-    enter, _ = timed("enter_m")
-    best, speed = timed("best_m")
-    leave, _ = timed("exit_m")
+    def stacked(name: str, empty: tuple[int, ...] = (0,)) -> FloatArray:
+        return np.concatenate([getattr(catalogue[r], name) for r in order] + [np.empty(empty)])
+
+    def local_of(name: str, empty: tuple[int, ...] = (0,)) -> IntArray:
+        return np.concatenate(element_of[name] + [np.empty(empty, np.int64)]).astype(np.int64)
+
+    enter, _ = timed(local_of("enter_m")[row], column("enter_m")[row], who)
+    best, speed = timed(local_of("best_m")[row], column("best_m")[row], who)
+    leave, _ = timed(local_of("exit_m")[row], column("exit_m")[row], who)
+    empty = (0, SAMPLES)
+    sample_time, sample_speed = timed(
+        local_of("sample_m", empty)[row].ravel(),
+        stacked("sample_m", empty)[row].ravel(),
+        np.repeat(who, SAMPLES),
+    )
+    best_local = local_of("best_m")[row]
+    cell = np.asarray([c for r in order for c in elements[r].cell] or [0], dtype=np.int64)[
+        element_first[route_of[who]] + best_local
+    ]
+    width = np.where(cell >= 0, walkways.width_m[walkways.cell_edge[np.maximum(cell, 0)]], 0.0)
     length = np.array([r.length_m for r in routes])[route_of[who]]
     at_end = column("exit_m")[row] >= length - _AT_DESTINATION_M
     leave = leave + np.where(at_end, dwell_s[who], 0.0)
     order_rows = np.lexsort((who, best))
-    return Passes(
+    samples = PassSamples(
+        time_s=sample_time.reshape(-1, SAMPLES)[order_rows],
+        distance_m=stacked("sample_distance_m", empty)[row][order_rows],
+        facing_deg=stacked("sample_facing_deg", empty)[row][order_rows],
+        side=stacked("sample_side", empty)[row][order_rows],
+        speed_m_s=sample_speed.reshape(-1, SAMPLES)[order_rows],
+        lateral_m=lateral_offset_m(lateral_u[who], group_rank[who], width)[order_rows],
+    )
+    found = Passes(
         pedestrian=who[order_rows],
         camera=np.concatenate([catalogue[r].camera for r in order] + [np.empty(0, np.int64)])[row][
             order_rows
@@ -355,3 +463,4 @@ def timed_passes(
         facing_deg=column("facing_deg")[row][order_rows],
         speed_m_s=speed[order_rows],
     )
+    return found, samples

@@ -37,6 +37,7 @@ from twin.crowd.fundamental import GAMMA_PED_M2, JAM_DENSITY_PED_M2
 from twin.crowd.network import Walkways, build_walkways, capacity_headway_s, station_exits
 from twin.crowd.records import (
     Passes,
+    PassSamples,
     Queues,
     RoutePasses,
     Visits,
@@ -52,6 +53,7 @@ from twin.site.model import Route, Site
 
 __all__ = [
     "CrowdResult",
+    "PassSamples",
     "Passes",
     "Queues",
     "RoutePasses",
@@ -72,6 +74,7 @@ class CrowdResult:
     """What the crowd simulation produced; per-pedestrian rows follow the trips."""
 
     passes: Passes
+    samples: PassSamples  # moments sampled across each pass, row-aligned with passes
     visits: Visits
     queues: Queues
     walkways: Walkways
@@ -243,11 +246,22 @@ def simulate_crowd(
     visits = walk_visits(elements, route_of, enter_s, exit_s)
     route_length = np.array([r.length_m for r in routes], dtype=np.float64)[route_of]
     arrive = exit_s[element_offsets[1:] - 1] if len(trips) else np.empty(0)
-    passes = timed_passes(
-        site, routes, elements, route_of, element_offsets, enter_s, exit_s, trips.dwell_s
+    passes, samples = timed_passes(
+        site,
+        routes,
+        elements,
+        route_of,
+        element_offsets,
+        enter_s,
+        exit_s,
+        trips.dwell_s,
+        lateral_u=trips.lateral_u,
+        group_rank=trips.group_rank,
+        walkways=walkways,
     )
     return CrowdResult(
         passes=passes,
+        samples=samples,
         visits=visits,
         queues=Queues(
             bottleneck=np.asarray(queued_at, dtype=np.int64),
@@ -286,6 +300,7 @@ def on_site_from(trips: Trips, crowd: CrowdResult, start_s: float) -> tuple[Trip
     )
     return trips.take(keep), CrowdResult(
         passes=passes.take(rows, renumber),
+        samples=crowd.samples.take(rows),
         visits=kept_visits,
         queues=crowd.queues,
         walkways=crowd.walkways,

@@ -22,12 +22,12 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from twin.crowd.walking import Passes
+from twin.crowd.walking import Passes, PassSamples
 from twin.errors import ScenarioError
 from twin.recognition.quality import blur_px, capture_quality, darkness, lighting_term, occlusion
 from twin.scenario import CamerasConfig
 from twin.site.model import Site
-from twin.site.optics import pitch_deg
+from twin.site.optics import face_px_per_m, pitch_deg
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -133,20 +133,97 @@ def frames_with_face(
     return np.maximum(np.floor(framed_s * fps), 1.0).astype(np.int64)
 
 
+def _wrapped_deg(angle_deg: FloatArray) -> FloatArray:
+    return np.asarray(np.abs((angle_deg + 180.0) % 360.0 - 180.0), dtype=np.float64)
+
+
+def best_frames(
+    site: Site,
+    passes: Passes,
+    samples: PassSamples,
+    config: CamerasConfig,
+    head_noise_deg: FloatArray,
+) -> tuple[Passes, FloatArray]:
+    """Each pass's best frame among the moments sampled across it, by quality (resolution, pose,
+    pitch, blur), at the walker's own lateral offset; and the share of the pass with the face in
+    frame. Returns the passes with best moment, distance, px/m, facing and speed of that frame."""
+    optics = np.array(
+        [(c.width_px, c.hfov_deg, c.mount_height_m, c.near_m, c.fps) for c in site.cameras],
+        dtype=np.float64,
+    ).reshape(-1, 5)[passes.camera]
+    width_px, hfov, mount, near, fps = (optics[:, i : i + 1] for i in range(5))
+    facing = np.radians(samples.facing_deg)
+    along = samples.distance_m * np.cos(facing)
+    across = samples.distance_m * np.sin(facing) * samples.side - samples.lateral_m[:, None]
+    distance = np.hypot(along, across)
+    facing_deg = np.degrees(np.arctan2(np.abs(across), along))
+    px = face_px_per_m(width_px, hfov, mount, distance)
+    pitch = pitch_deg(mount, distance)
+    exposure = np.minimum(config.exposure_day_s, 1.0 / fps)
+    blur = blur_px(samples.speed_m_s, exposure, px, facing_deg, pitch)
+    framed = distance >= near
+    score = (
+        capture_quality(
+            px,
+            _wrapped_deg(facing_deg + head_noise_deg[:, None]),
+            min_px_per_m=config.min_face_px_per_m,
+            max_head_yaw_deg=config.max_head_yaw_deg,
+            pitch_deg=pitch,
+            max_pitch_deg=config.max_pitch_deg,
+            blur=blur,
+            blur_half_quality_px=config.blur_half_quality_px,
+        )
+        * framed
+    )
+    # The nearest point (sample 0) unless another frame is better.
+    best = np.argmax(score - 1e-9 * (np.arange(score.shape[1]) > 0), axis=1)
+    rows = np.arange(len(passes))
+
+    def pick(values: FloatArray) -> FloatArray:
+        return np.asarray(values[rows, best], dtype=np.float64)
+
+    chosen = Passes(
+        pedestrian=passes.pedestrian,
+        camera=passes.camera,
+        enter_s=passes.enter_s,
+        best_s=np.clip(pick(samples.time_s), passes.enter_s, passes.exit_s),
+        exit_s=passes.exit_s,
+        px_per_m=pick(px),
+        distance_m=pick(distance),
+        facing_deg=pick(facing_deg),
+        speed_m_s=pick(samples.speed_m_s),
+    )
+    return chosen, framed[:, 1:].mean(axis=1)
+
+
 def capture_opportunities(
     site: Site,
     passes: Passes,
     config: CamerasConfig,
     rng: np.random.Generator,
+    *,
+    samples: PassSamples | None = None,
 ) -> Captures:
     """Score every pass and decide which ones are searched.
 
-    Blur and frames use the walker's speed at the best moment as the walk had it (slower in a
-    crowd). The only random draw is the head yaw, one normal per pass from ``rng``.
+    With ``samples`` (moments across each pass from the walk, `twin.crowd.records`), each pass is
+    seen at its best frame by quality, and its frames are the time in view with the face in frame
+    at the camera's fps (a dweller in view gives many); without, at its nearest point. Blur and
+    frames use the walker's speed as the walk had it (slower in a crowd). The only random draw is
+    the head's turn from the walking direction, one normal per pass from ``rng``.
     """
     recognition = recognition_cameras(site, config)
-    head_yaw = passes.facing_deg + rng.normal(0.0, config.head_yaw_sd_deg, len(passes))
-    head_yaw = np.abs((head_yaw + 180.0) % 360.0 - 180.0)
+    head_noise = rng.normal(0.0, config.head_yaw_sd_deg, len(passes))
+    framed_share: FloatArray | None = None
+    if samples is not None and len(passes):
+        passes, framed_share = best_frames(site, passes, samples, config, head_noise)
+        order = np.lexsort((passes.pedestrian, passes.best_s))
+        passes, framed_share, head_noise = (
+            passes.take(order),
+            framed_share[order],
+            head_noise[order],
+        )
+    head_yaw = _wrapped_deg(passes.facing_deg + head_noise)
 
     optics = np.array(
         [(c.mount_height_m, c.near_m, c.fps) for c in site.cameras], dtype=np.float64
@@ -195,7 +272,11 @@ def capture_opportunities(
         quality=quality,
         in_view=in_view,
         searched=searched,
-        frames_in_view=frames_with_face(passes, speed, near_m, fps),
+        frames_in_view=frames_with_face(passes, speed, near_m, fps)
+        if framed_share is None
+        else np.maximum(
+            np.floor((passes.exit_s - passes.enter_s) * framed_share * fps), 1.0
+        ).astype(np.int64),
         pitch_deg=pitch,
         density_ped_m2=density,
         occlusion=occluded,

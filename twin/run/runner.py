@@ -188,6 +188,7 @@ def run_simulation(
         crowd.passes,
         scenario.cameras,
         streams["captures"],
+        samples=crowd.samples,
     )
     search_rows = np.flatnonzero(captures.searched)
     population = make_population(
