@@ -79,6 +79,7 @@ class CrowdResult:
     queues: Queues
     walkways: Walkways
     bottleneck_names: tuple[str, ...]
+    bottleneck_xy_m: FloatArray  # where each bottleneck is (rows x 2), m
     routes: tuple[Route, ...]
     route: IntArray  # per pedestrian: index into routes
     route_length_m: FloatArray  # per pedestrian
@@ -114,6 +115,16 @@ def simulate_crowd(
         ]
         + [f"station exit: {site.entrances[e].name}" for e in sorted(exits)]
     )
+    graph = site.walk_graph
+    middles = [
+        graph.edges[walkways.edge_key[e]]["geometry"].interpolate(0.5, normalized=True)
+        for e in bottleneck_edges
+    ]
+    bottleneck_xy = np.array(
+        [(p.x, p.y) for p in middles]
+        + [(site.entrances[e].x_m, site.entrances[e].y_m) for e in sorted(exits)],
+        dtype=np.float64,
+    ).reshape(-1, 2)
     capacity_ped_s = [float(walkways.bottleneck_ped_s[e]) for e in bottleneck_edges] + [
         exits[e] for e in sorted(exits)
     ]
@@ -271,6 +282,7 @@ def simulate_crowd(
         ),
         walkways=walkways,
         bottleneck_names=names,
+        bottleneck_xy_m=bottleneck_xy,
         routes=tuple(routes),
         route=route_of,
         route_length_m=route_length,
@@ -305,6 +317,7 @@ def on_site_from(trips: Trips, crowd: CrowdResult, start_s: float) -> tuple[Trip
         queues=crowd.queues,
         walkways=crowd.walkways,
         bottleneck_names=crowd.bottleneck_names,
+        bottleneck_xy_m=crowd.bottleneck_xy_m,
         routes=crowd.routes,
         route=crowd.route[keep],
         route_length_m=crowd.route_length_m[keep],

@@ -297,6 +297,8 @@ def bottleneck_queues_table(output: RunOutput) -> pa.Table:
         {
             "bottleneck": minutes.bottleneck,
             "name": pa.array(names[minutes.bottleneck], pa.string()).dictionary_encode(),
+            "x_m": crowd.bottleneck_xy_m[minutes.bottleneck, 0],
+            "y_m": crowd.bottleneck_xy_m[minutes.bottleneck, 1],
             "minute_s": minutes.minute_s,
             "passed": minutes.passed.astype(np.int32),
             "max_queue": minutes.max_queue.astype(np.int32),
