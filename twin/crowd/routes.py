@@ -12,6 +12,7 @@ relative length; ``theta`` and ``max_detour`` are *assumptions*, docs/scenarios.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Final
 
@@ -65,14 +66,23 @@ class RoutePlanner:
         ]
         rows = np.array([e[0] for e in edges] + [e[1] for e in edges], dtype=np.int64)
         cols = np.array([e[1] for e in edges] + [e[0] for e in edges], dtype=np.int64)
-        self._length = np.array([e[2] for e in edges] * 2, dtype=np.float64)
-        self._rows, self._cols = rows, cols
-        self._slot = {(int(r), int(c)): i for i, (r, c) in enumerate(zip(rows, cols, strict=True))}
+        n = len(self._nodes)
+        lengths = np.array([e[2] for e in edges] * 2, dtype=np.float64)
+        self._matrix = csr_array((lengths, (rows, cols)), shape=(n, n))
+        self._matrix.sort_indices()
+        indptr, indices = self._matrix.indptr, self._matrix.indices
+        # Where each directed edge's weight sits in the matrix's data.
+        self._slot = {
+            (int(r), int(c)): int(
+                indptr[r] + np.searchsorted(indices[indptr[r] : indptr[r + 1]], c)
+            )
+            for r, c in zip(rows.tolist(), cols.tolist(), strict=True)
+        }
+        self._length = self._matrix.data.copy()
 
     def _path(self, weights: FloatArray, start: int, end: int) -> tuple[int, ...] | None:
-        n = len(self._nodes)
-        matrix = csr_array((weights, (self._rows, self._cols)), shape=(n, n))
-        _, previous = dijkstra(matrix, indices=start, return_predecessors=True)
+        self._matrix.data = weights
+        _, previous = dijkstra(self._matrix, indices=start, return_predecessors=True)
         if previous[end] < 0 and start != end:
             return None
         path = [end]
@@ -91,13 +101,19 @@ class RoutePlanner:
             a, b = self._position[start.node], self._position[end.node]
             for _ in range(config.k - 1):
                 for route in routes[-1:]:
-                    for u, v in zip(route.nodes[:-1], route.nodes[1:], strict=True):
+                    for u, v in itertools.pairwise(route.nodes):
                         pu, pv = self._position[u], self._position[v]
                         weights[self._slot[(pu, pv)]] *= PENALTY
                         weights[self._slot[(pv, pu)]] *= PENALTY
                 nodes = self._path(weights, a, b)
                 if nodes is None or any(nodes == r.nodes for r in routes):
                     continue
+                on_graph_m = sum(
+                    self._length[self._slot[(self._position[u], self._position[v])]]
+                    for u, v in itertools.pairwise(nodes)
+                )
+                if on_graph_m > config.max_detour * shortest.length_m:
+                    break
                 line = route_line(site.walk_graph, nodes, start.position, end.position)
                 if line.length > config.max_detour * shortest.length_m:
                     break

@@ -185,12 +185,36 @@ def simulate_crowd(
 
     timeout = env.timeout
 
+    # Each route's stretches as plain tuples, for the walk's inner loop.
+    plans = [
+        tuple(
+            zip(
+                e.stretch_bottleneck,
+                [
+                    tuple(zip(c, sh, strict=True))
+                    for c, sh in zip(e.stretch_cells, e.stretch_shares, strict=True)
+                ],
+                e.stretch_length_m,
+                e.stretch_area_m2,
+                e.stretch_factor,
+                strict=True,
+            )
+        )
+        for e in elements
+    ]
+    route_list = route_of.tolist()
+    offset_list = offsets.tolist()
+
     def walker(index: int) -> Generator[simpy.Event, object, None]:
         free = speed[index]
-        base = int(offsets[index])
-        route = elements[int(route_of[index])]
-        for k, cells in enumerate(route.stretch_cells):
-            bottleneck = route.stretch_bottleneck[k]
+        k = offset_list[index]
+        for (
+            bottleneck,
+            cells,
+            length_m,
+            area_m2,
+            factor,
+        ) in plans[route_list[index]]:
             if bottleneck >= 0:
                 resource = resources[bottleneck]
                 arrived = env.now
@@ -204,33 +228,34 @@ def simulate_crowd(
                 )
                 waited.append(env.now - arrived)
             if cells:
-                entry = cells[0]
+                entry = cells[0][0]
                 while occupancy[entry] + 1.0 > storage[entry] and occupancy[entry] > 0:
                     slot = env.event()
                     waiting[entry].append(slot)
                     yield slot  # woken when someone leaves
                 people = 0.0
-                for cell, share in zip(cells, route.stretch_shares[k]):  # noqa: B905 (same length)
+                for cell, share in cells:
                     occupancy[cell] += share
                     people += occupancy[cell]
-                density = people / route.stretch_area_m2[k]
+                density = people / area_m2
                 kept = (
                     -math.expm1(-GAMMA_PED_M2 * (1.0 / density - inverse_jam))
                     if density < JAM_DENSITY_PED_M2
                     else 0.0
                 )
-                pace = max(free * kept * route.stretch_factor[k], min_speed)
+                pace = max(free * kept * factor, min_speed)
             else:
                 pace = free
-            duration = route.stretch_length_m[k] / pace
-            t_in[base + k] = env.now
-            t_out[base + k] = env.now + duration
+            duration = length_m / pace
+            now = env.now
+            t_in[k] = now
+            t_out[k] = now + duration
+            k += 1
             yield timeout(duration)
-            if cells:
-                for cell, share in zip(cells, route.stretch_shares[k]):  # noqa: B905
-                    occupancy[cell] -= share
-                    if waiting[cell]:
-                        waiting[cell].popleft().succeed()
+            for cell, share in cells:
+                occupancy[cell] -= share
+                if waiting[cell]:
+                    waiting[cell].popleft().succeed()
 
     start_s = trips.start_s.tolist()
 
