@@ -43,10 +43,14 @@ def measure(scenario_path: str, overrides: list[str]) -> dict[str, Any]:
     trips, walked = on_site_from(trips, simulate_crowd(site, trips, crowd), crowd.window_start_s)
     crowd_s = time.perf_counter() - began
     captures = capture_opportunities(
-        site, walked.passes, scenario.cameras, np.random.default_rng(streams[1])
+        site,
+        walked.passes,
+        scenario.cameras,
+        np.random.default_rng(streams[1]),
+        samples=walked.samples,
     )
     density = minute_density(walked, from_s=crowd.window_start_s, to_s=crowd.window_end_s)
-    searched_s = walked.passes.best_s[captures.searched]
+    searched_s = captures.passes.best_s[captures.searched]
     minute = np.floor((searched_s - crowd.window_start_s) / 60.0).astype(np.int64)
     minutes = int(np.ceil((crowd.window_end_s - crowd.window_start_s) / 60.0))
     per_minute = np.bincount(minute[(minute >= 0) & (minute < minutes)], minlength=minutes)
@@ -82,6 +86,7 @@ def main() -> int:
     base = load_scenario(args.scenario).crowd.daily_pedestrians
     scaled = round(base * args.factor)
     one = measure(args.scenario, window)
+    print(f"1x measured: {one}", file=sys.stderr, flush=True)
     many = measure(args.scenario, [*window, f"crowd.daily_pedestrians={scaled}"])
     ratio = {
         "mean_trip": many["mean_trip_s"] / one["mean_trip_s"],

@@ -372,7 +372,7 @@ def graph(
     site, loaded, _ = _load(map_path, scenario, cameras)
     crowd, seed = (loaded.crowd, loaded.seed) if loaded is not None else (CrowdConfig(), 0)
     demand = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
-    walked = simulate_crowd(site, generate_trips(site, crowd, demand))
+    walked = simulate_crowd(site, generate_trips(site, crowd, demand), crowd)
     built = camera_graph(site, walked.passes, min_transitions=min_transitions)
     if out is not None:
         try:

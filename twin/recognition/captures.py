@@ -12,6 +12,9 @@ Every pass also gets the factors of its quality score (`twin.recognition.quality
 the camera's view and the occlusion it causes, lighting by time of day, and motion blur from the
 walker's speed, the exposure and the pixel density; and ``frames_in_view``, how many frames show the
 face: the time the walker is in the view with the face in frame, times the camera's frame rate.
+
+Given the walk's samples across each pass (`twin.crowd.records.PassSamples`), the capture is the
+pass's best frame by quality, at the walker's own place across the walkway (:func:`best_frames`).
 """
 
 from __future__ import annotations
