@@ -191,7 +191,7 @@ def simulate_crowd(
             zip(
                 e.stretch_bottleneck,
                 [
-                    tuple(zip(c, sh, strict=True))
+                    tuple(zip(c, sh, strict=True)) if c else ()
                     for c, sh in zip(e.stretch_cells, e.stretch_shares, strict=True)
                 ],
                 e.stretch_length_m,
