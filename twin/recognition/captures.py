@@ -140,20 +140,18 @@ def _wrapped_deg(angle_deg: FloatArray) -> FloatArray:
     return np.asarray(np.abs((angle_deg + 180.0) % 360.0 - 180.0), dtype=np.float64)
 
 
-def best_frames(
-    site: Site,
-    passes: Passes,
+# Passes are scored for their best frame this many at a time (bounds the memory of the samples).
+_BLOCK_ROWS: Final = 200_000
+
+
+def _best_in_block(
+    optics: FloatArray,
     samples: PassSamples,
     config: CamerasConfig,
     head_noise_deg: FloatArray,
-) -> tuple[Passes, FloatArray]:
-    """Each pass's best frame among the moments sampled across it, by quality (resolution, pose,
-    pitch, blur), at the walker's own lateral offset; and the share of the pass with the face in
-    frame. Returns the passes with best moment, distance, px/m, facing and speed of that frame."""
-    optics = np.array(
-        [(c.width_px, c.hfov_deg, c.mount_height_m, c.near_m, c.fps) for c in site.cameras],
-        dtype=np.float64,
-    ).reshape(-1, 5)[passes.camera]
+) -> tuple[IntArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+    """For one block of passes: the best sample, and each sample's distance, facing, px/m, and the
+    share of samples with the face in frame."""
     width_px, hfov, mount, near, fps = (optics[:, i : i + 1] for i in range(5))
     facing = np.radians(samples.facing_deg)
     along = samples.distance_m * np.cos(facing)
@@ -180,23 +178,51 @@ def best_frames(
     )
     # The nearest point (sample 0) unless another frame is better.
     best = np.argmax(score - 1e-9 * (np.arange(score.shape[1]) > 0), axis=1)
-    rows = np.arange(len(passes))
+    return best, distance, facing_deg, px, framed[:, 1:].mean(axis=1)
 
-    def pick(values: FloatArray) -> FloatArray:
-        return np.asarray(values[rows, best], dtype=np.float64)
 
+def best_frames(
+    site: Site,
+    passes: Passes,
+    samples: PassSamples,
+    config: CamerasConfig,
+    head_noise_deg: FloatArray,
+) -> tuple[Passes, FloatArray]:
+    """Each pass's best frame among the moments sampled across it, by quality (resolution, pose,
+    pitch, blur at the day's exposure), at the walker's own lateral offset; and the share of the
+    pass with the face in frame. Returns the passes with the best frame's moment, distance, px/m,
+    facing and speed."""
+    optics = np.array(
+        [(c.width_px, c.hfov_deg, c.mount_height_m, c.near_m, c.fps) for c in site.cameras],
+        dtype=np.float64,
+    ).reshape(-1, 5)[passes.camera]
+    n = len(passes)
+    picked = {name: np.empty(n) for name in ("time", "distance", "facing", "px", "speed", "framed")}
+    for start in range(0, n, _BLOCK_ROWS):
+        block = np.arange(start, min(start + _BLOCK_ROWS, n))
+        part = samples.take(block)
+        best, distance, facing, px, framed = _best_in_block(
+            optics[block], part, config, head_noise_deg[block]
+        )
+        rows = np.arange(block.size)
+        picked["time"][block] = part.time_s[rows, best]
+        picked["distance"][block] = distance[rows, best]
+        picked["facing"][block] = facing[rows, best]
+        picked["px"][block] = px[rows, best]
+        picked["speed"][block] = part.speed_m_s[rows, best]
+        picked["framed"][block] = framed
     chosen = Passes(
         pedestrian=passes.pedestrian,
         camera=passes.camera,
         enter_s=passes.enter_s,
-        best_s=np.clip(pick(samples.time_s), passes.enter_s, passes.exit_s),
+        best_s=np.clip(picked["time"], passes.enter_s, passes.exit_s),
         exit_s=passes.exit_s,
-        px_per_m=pick(px),
-        distance_m=pick(distance),
-        facing_deg=pick(facing_deg),
-        speed_m_s=pick(samples.speed_m_s),
+        px_per_m=picked["px"],
+        distance_m=picked["distance"],
+        facing_deg=picked["facing"],
+        speed_m_s=picked["speed"],
     )
-    return chosen, framed[:, 1:].mean(axis=1)
+    return chosen, picked["framed"]
 
 
 def capture_opportunities(
