@@ -317,17 +317,8 @@ def crowd_section(output: RunOutput) -> dict[str, Any]:
     in_window = queues.joined_s >= output.scenario.crowd.window_start_s
     window = output.scenario.crowd
     density = minute_density(crowd, from_s=window.window_start_s, to_s=window.window_end_s)
-    peak = 0.0
-    busiest: dict[str, Any] = {"walkway": None, "name": None, "level_of_service": "A"}
-    if len(density):
-        top = int(np.argmax(density.density_ped_m2))
-        peak = float(density.density_ped_m2[top])
-        walkway = int(density.walkway[top])
-        busiest = {
-            "walkway": walkway,
-            "name": crowd.walkways.name[walkway],
-            "level_of_service": level_of_service(peak),
-        }
+    # The busiest walkway is the one with the densest minute; its level of service is that minute's.
+    peak = float(density.density_ped_m2.max()) if len(density) else 0.0
     return {
         "mean_trip_s": float(walk_s[moving].mean()) if moving.any() else None,
         "mean_speed_m_s": float((crowd.route_length_m[moving] / walk_s[moving]).mean())
@@ -335,8 +326,7 @@ def crowd_section(output: RunOutput) -> dict[str, Any]:
         else None,
         "peak_density_ped_m2": peak,
         "max_queue": int(queues.ahead[in_window].max()) if in_window.any() else 0,
-        "busiest_walkway_level_of_service": busiest["level_of_service"],
-        "busiest_walkway": busiest["name"],
+        "busiest_walkway_level_of_service": level_of_service(peak),
     }
 
 

@@ -71,7 +71,7 @@ def _crowding(run: widgets.Run, site: Site) -> None:
         "minute, larger for longer queues. The slider starts at the most crowded minute"
         + (
             f": {crowd['peak_density_ped_m2']:.2f} people per m², level "
-            f"{crowd['busiest_walkway_level_of_service']}, on {crowd.get('busiest_walkway') or 'a walkway'}."
+            f"{crowd['busiest_walkway_level_of_service']}."
             if "peak_density_ped_m2" in crowd
             else "."
         ),
