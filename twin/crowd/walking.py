@@ -168,7 +168,10 @@ def simulate_crowd(
     resources = [simpy.Resource(env, capacity=1) for _ in names]
     headway_s = [capacity_headway_s(c) for c in capacity_ped_s]
     occupancy = [0.0] * walkways.cell_edge.size
-    storage = (JAM_DENSITY_PED_M2 * walkways.cell_area_m2).tolist()
+    # A cell holds at most jam density over its real area (at least one walker), so that no
+    # walkway's density, counted over its real area, passes jam.
+    true_area_m2 = walkways.cell_length_m * walkways.width_m[walkways.cell_edge]
+    storage = np.maximum(JAM_DENSITY_PED_M2 * true_area_m2, 1.0).tolist()
     waiting: list[deque[simpy.Event]] = [deque() for _ in occupancy]
     min_speed = crowd.capacity.min_speed_m_s
     inverse_jam = 1.0 / JAM_DENSITY_PED_M2
