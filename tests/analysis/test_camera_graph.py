@@ -39,6 +39,7 @@ def walks(*rows: tuple[int, int, float]) -> Passes:
         px_per_m=np.full(n, 300.0),
         distance_m=np.full(n, 10.0),
         facing_deg=np.zeros(n),
+        speed_m_s=np.full(n, 1.34),
     )
 
 

@@ -259,8 +259,16 @@ def test_site_map_shows_the_identification_probability_when_a_run_has_it(
     app = kit.app_on("site_map", run="with-probability")
     _no_exception(app)
     assert "Where a face would be caught" in [tab.label for tab in app.tabs]
-    assert len(app.get("plotly_chart")) == 3
+    assert len(app.get("plotly_chart")) == 4  # with the crowding map
     assert "chance that a person walking past it is captured" in kit.page_text(app)
+
+
+def test_site_map_shows_crowding_through_the_day(kit: DashboardKit, runs_folder: Path) -> None:
+    app = kit.app_on("site_map", run="plaza")
+    _no_exception(app)
+    assert "Crowding through the day" in [tab.label for tab in app.tabs]
+    assert app.select_slider(key="site_crowding_minute").value is not None
+    assert "levels of service" in kit.page_text(app)
 
 
 def test_oversight_shows_the_funnel_the_ledger_and_the_full_report(

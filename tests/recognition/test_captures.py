@@ -57,6 +57,7 @@ def passes(
         px_per_m=px,
         distance_m=distance,
         facing_deg=np.asarray(facing_deg, dtype=np.float64),
+        speed_m_s=np.full(n, 1.34),
     )
 
 
@@ -68,7 +69,6 @@ def capture(site: Site, found: Passes, *, seed: int = 1, **config: object) -> ob
         settings,
         np.random.default_rng(seed),
         recognition=recognition_cameras(site, settings),
-        walking_speed_m_s=np.full(len(found), 1.34),
     )
 
 
@@ -133,6 +133,7 @@ def test_frames_in_view_count_the_time_the_face_is_in_frame() -> None:
         px_per_m=np.full(3, 500.0),
         distance_m=np.array([9.0, 7.0, 7.0]),  # the near limit is 7 m
         facing_deg=np.array([10.0, 0.0, 90.0]),
+        speed_m_s=np.full(3, 2.0),
     )
     frames = frames_with_face(found, np.full(3, 2.0), np.full(3, 7.0), np.full(3, 25.0))
     # Framed all along: 10 s x 25 fps. On the near rim walking straight at the camera: 14 m of the
@@ -166,7 +167,6 @@ def test_a_plaza_morning_gives_sensible_factors(plaza_scenario: Scenario) -> Non
         plaza_scenario.cameras,
         rng,
         recognition=recognition_cameras(site, plaza_scenario.cameras),
-        walking_speed_m_s=trips.speed_m_s,
     )
     assert len(result) == len(walked.passes) > 100
     assert 0.1 < result.searched.mean() < 0.9

@@ -22,7 +22,18 @@ def day_of_trips(rng: np.random.Generator, n: int = 4000) -> Trips:
     start[kind == TRIP_KINDS.index("through")] = rng.uniform(6, 22, int((kind == 2).sum()))
     order = np.argsort(start)
     zeros = np.zeros(n, dtype=np.int64)
-    return Trips(start[order] * HOUR_S, zeros, zeros, kind[order].astype(np.int64), np.ones(n))
+    return Trips(
+        start_s=start[order] * HOUR_S,
+        origin=zeros,
+        destination=zeros,
+        kind=kind[order].astype(np.int64),
+        speed_m_s=np.ones(n),
+        dwell_s=np.zeros(n),
+        group=np.full(n, -1, dtype=np.int64),
+        group_rank=zeros,
+        lateral_u=np.zeros(n),
+        route_u=np.full(n, 0.5),
+    )
 
 
 def population_of(

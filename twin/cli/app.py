@@ -405,6 +405,10 @@ def _mount_sub_apps() -> None:
     app.add_typer(site_app, name="site")
     app.add_typer(cameras_app, name="cameras")
 
+    from twin.cli.crowd import crowd_app
+
+    app.add_typer(crowd_app, name="crowd")
+
     from twin.cli.oversight import audit_app, report
 
     app.add_typer(audit_app, name="audit")

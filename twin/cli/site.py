@@ -379,7 +379,7 @@ def graph(
     began = time.perf_counter()
     site, loaded, _ = _load(map_path, scenario, cameras, force=force)
     crowd, seed = (loaded.crowd, loaded.seed) if loaded is not None else (CrowdConfig(), 0)
-    walked = simulate_crowd(site, generate_trips(site, crowd, streams_for(seed).demand))
+    walked = simulate_crowd(site, generate_trips(site, crowd, streams_for(seed).demand), crowd)
     built = camera_graph(site, walked.passes, min_transitions=min_transitions)
     if out is not None:
         try:

@@ -1,25 +1,67 @@
-"""The crowd: pedestrians walking their routes across the site, in simulated time (SimPy).
+"""The crowd: walkers who meet, slow down and queue on the site, in simulated time (SimPy).
 
-Each pedestrian sets off from their origin at their departure time, walks the shortest route on the
-walk graph at their own speed, and every time they pass through a camera's view the simulation records
-a pass at the moment they are best seen. Passes are the raw material of capture opportunities
-(`twin.recognition.captures`): who, which camera, when, and the geometry that shapes the capture's quality.
+A mesoscopic model. Each pedestrian is a SimPy process that walks its route (`twin.crowd.routes`)
+cell by cell (`twin.crowd.network`: walk-graph edges cut into cells of at most ``capacity.cell_m``).
+On entering a cell it counts who is there and walks the cell at the speed Weidmann's fundamental
+diagram gives for that density (`twin.crowd.fundamental`), scaled to its own free speed (and slower on
+steps), never below ``capacity.min_speed_m_s``; as the walkway fills and empties, later cells are
+walked faster or slower. A cell holds at most its jam density (5.4 ped/m², Weidmann 1993); a walker
+finding it full waits at its entrance until someone leaves.
 
-Routes and their camera passes depend only on the origin-destination pair, so they are worked out once
-per pair (`Site.route`, `Site.passes`) and shared by every pedestrian who walks it.
+**Bottlenecks** (steps, bridges, tunnels, crossings, station exits) are SimPy resources that let
+one walker through per headway (1 / capacity in ped/s): when walkers arrive faster than that a queue
+forms, and each walker's wait and the queue ahead of it are recorded. Queues are point queues (people
+waiting at a bottleneck do not fill the walkway behind it).
+
+Every cell a walker walks is recorded (:class:`Visits`: when it entered and left), so the walk can be
+replayed: the moments a walker passes through camera views (:class:`Passes`, at the times it really
+reached each point), densities per walkway and minute (`twin.crowd.density`), trajectories
+(`twin.crowd.trajectories`). After arriving, a dweller stays at its destination for its dwell time.
 """
 
 from __future__ import annotations
 
+import math
+from collections import deque
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import numpy.typing as npt
 import simpy
+from simpy.resources.resource import Request
 
 from twin.crowd.demand import Trips
-from twin.site.model import Site
+from twin.crowd.fundamental import GAMMA_PED_M2, JAM_DENSITY_PED_M2
+from twin.crowd.network import Walkways, build_walkways, capacity_headway_s, station_exits
+from twin.crowd.records import (
+    Passes,
+    PassSamples,
+    Queues,
+    RoutePasses,
+    Visits,
+    element_times,
+    route_elements,
+    route_passes,
+    timed_passes,
+    walk_visits,
+)
+from twin.crowd.routes import RouteChoice, RoutePlanner
+from twin.scenario import CrowdConfig
+from twin.site.model import Route, Site
+
+__all__ = [
+    "CrowdResult",
+    "PassSamples",
+    "Passes",
+    "Queues",
+    "RoutePasses",
+    "Visits",
+    "on_site_from",
+    "route_passes",
+    "simulate_crowd",
+]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -27,118 +69,203 @@ IntArray = npt.NDArray[np.int64]
 PROGRESS_STEP_S = 600.0
 
 
-@dataclass(frozen=True, slots=True)
-class RoutePasses:
-    """The camera passes along one origin-destination route, as columns sorted by ``best_m``."""
-
-    length_m: float
-    camera: IntArray  # index into Site.cameras
-    enter_m: FloatArray
-    best_m: FloatArray
-    exit_m: FloatArray
-    px_per_m: FloatArray
-    distance_m: FloatArray
-    facing_deg: FloatArray
-
-
-@dataclass(frozen=True, slots=True)
-class Passes:
-    """Every pass of a pedestrian through a camera's view, one row each, in the order they happened."""
-
-    pedestrian: IntArray
-    camera: IntArray
-    enter_s: FloatArray
-    best_s: FloatArray
-    exit_s: FloatArray
-    px_per_m: FloatArray
-    distance_m: FloatArray
-    facing_deg: FloatArray
-
-    def __len__(self) -> int:
-        return len(self.pedestrian)
-
-
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class CrowdResult:
-    """What the crowd simulation produced."""
+    """What the crowd simulation produced; per-pedestrian rows follow the trips."""
 
     passes: Passes
+    samples: PassSamples  # moments sampled across each pass, row-aligned with passes
+    visits: Visits
+    queues: Queues
+    walkways: Walkways
+    bottleneck_names: tuple[str, ...]
+    bottleneck_xy_m: FloatArray  # where each bottleneck is (rows x 2), m
+    routes: tuple[Route, ...]
+    route: IntArray  # per pedestrian: index into routes
     route_length_m: FloatArray  # per pedestrian
-    end_s: FloatArray  # per pedestrian: when they reached their destination
-    route_pairs: dict[tuple[int, int], RoutePasses]
-
-
-def route_passes(site: Site, origin: int, destination: int) -> RoutePasses:
-    """Camera passes along the route between two entrances (indices into Site.entrances)."""
-    camera_index = {camera.camera_id: i for i, camera in enumerate(site.cameras)}
-    route = site.route(site.entrances[origin].entrance_id, site.entrances[destination].entrance_id)
-    passes = site.passes(route)
-
-    def column(name: str) -> FloatArray:
-        return np.array([getattr(p, name) for p in passes], dtype=np.float64)
-
-    return RoutePasses(
-        length_m=float(route.length_m),
-        camera=np.array([camera_index[p.camera_id] for p in passes], dtype=np.int64),
-        enter_m=column("enter_m"),
-        best_m=column("best_m"),
-        exit_m=column("exit_m"),
-        px_per_m=column("px_per_m"),
-        distance_m=column("distance_m"),
-        facing_deg=column("facing_deg"),
-    )
+    arrive_s: FloatArray  # per pedestrian: when they reached their destination
+    end_s: FloatArray  # per pedestrian: when they left it (after any dwell)
 
 
 def simulate_crowd(
     site: Site,
     trips: Trips,
+    crowd: CrowdConfig | None = None,
     *,
     on_progress: Callable[[float], None] | None = None,
 ) -> CrowdResult:
-    """Walk every trip through the site in simulated time and record each camera pass.
+    """Walk every trip through the site in simulated time: walkers slow down where it is crowded,
+    queue at bottlenecks, and each camera pass is recorded at the moment it happened.
 
     ``on_progress`` is called with the simulated clock (seconds after midnight) as it advances.
     """
-    origin = trips.origin.tolist()
-    destination = trips.destination.tolist()
-    pairs = sorted(set(zip(origin, destination, strict=True)))
-    route_pairs = {pair: route_passes(site, *pair) for pair in pairs}
-    # One catalogue of every route's passes, so that a pass is one integer row.
-    pair_offset: dict[tuple[int, int], int] = {}
-    offset = 0
-    for pair in pairs:
-        pair_offset[pair] = offset
-        offset += len(route_pairs[pair].camera)
-    catalogue = {
-        name: np.concatenate([getattr(route_pairs[pair], name) for pair in pairs] + [np.empty(0)])
-        for name in ("enter_m", "best_m", "exit_m", "px_per_m", "distance_m", "facing_deg")
+    crowd = crowd or CrowdConfig()
+    walkways = build_walkways(site, crowd)
+    bottleneck_edges = np.flatnonzero(walkways.bottleneck_ped_s > 0)
+    edge_bottleneck = np.full(len(walkways), -1, dtype=np.int64)
+    edge_bottleneck[bottleneck_edges] = np.arange(bottleneck_edges.size)
+    exits = station_exits(site, crowd)
+    exit_bottleneck = {
+        entrance: bottleneck_edges.size + n for n, entrance in enumerate(sorted(exits))
     }
-    catalogue_camera = np.concatenate(
-        [route_pairs[pair].camera for pair in pairs] + [np.empty(0, dtype=np.int64)]
-    ).astype(np.int64)
-    walks = [route_pairs[pair] for pair in zip(origin, destination, strict=True)]
-    first_row = [pair_offset[pair] for pair in zip(origin, destination, strict=True)]
+    names = tuple(
+        [
+            f"{walkways.kind[e]}: {walkways.name[e] or 'unnamed'} (edge {e})"
+            for e in bottleneck_edges
+        ]
+        + [f"station exit: {site.entrances[e].name}" for e in sorted(exits)]
+    )
+    graph = site.walk_graph
+    middles = [
+        graph.edges[walkways.edge_key[e]]["geometry"].interpolate(0.5, normalized=True)
+        for e in bottleneck_edges
+    ]
+    bottleneck_xy = np.array(
+        [(p.x, p.y) for p in middles]
+        + [(site.entrances[e].x_m, site.entrances[e].y_m) for e in sorted(exits)],
+        dtype=np.float64,
+    ).reshape(-1, 2)
+    capacity_ped_s = [float(walkways.bottleneck_ped_s[e]) for e in bottleneck_edges] + [
+        exits[e] for e in sorted(exits)
+    ]
 
-    recorded_pedestrian: list[int] = []
-    recorded_row: list[int] = []
-    start_s = trips.start_s.tolist()
-    speed = trips.speed_m_s.tolist()
+    # Route choices per origin-destination pair; each walker's route by its uniform draw.
+    origin, destination = trips.origin.tolist(), trips.destination.tolist()
+    planner = RoutePlanner(site, crowd.routes)
+    choices: dict[tuple[int, int], RouteChoice] = {
+        pair: planner.choice(*pair) for pair in sorted(set(zip(origin, destination, strict=True)))
+    }
+    routes: list[Route] = []
+    route_id: dict[tuple[int, int, int], int] = {}
+    route_origin: list[int] = []
+    for pair, choice in choices.items():
+        for j in range(len(choice.routes)):
+            route_id[(*pair, j)] = len(routes)
+            routes.append(choice.routes[j])
+            route_origin.append(pair[0])
+    route_of = np.array(
+        [
+            route_id[(o, d, choices[(o, d)].pick(u))]
+            for o, d, u in zip(origin, destination, trips.route_u.tolist(), strict=True)
+        ],
+        dtype=np.int64,
+    )
+    elements = [
+        route_elements(
+            site,
+            walkways,
+            route,
+            edge_bottleneck,
+            exit_bottleneck.get(from_entrance, -1),
+            crowd.capacity.stretch_m,
+        )
+        for route, from_entrance in zip(routes, route_origin, strict=True)
+    ]
+    n_stretches = np.array([len(e.stretch_length_m) for e in elements], dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(n_stretches[route_of])]).astype(np.int64)
+
     env = simpy.Environment(initial_time=float(trips.start_s[0]) if len(trips) else 0.0)
+    resources = [simpy.Resource(env, capacity=1) for _ in names]
+    headway_s = [capacity_headway_s(c) for c in capacity_ped_s]
+    occupancy = [0.0] * walkways.cell_edge.size
+    # A cell holds at most jam density over its real area (at least one walker), so that no
+    # walkway's density, counted over its real area, passes jam.
+    true_area_m2 = walkways.cell_length_m * walkways.width_m[walkways.cell_edge]
+    storage = np.maximum(JAM_DENSITY_PED_M2 * true_area_m2, 1.0).tolist()
+    waiting: list[deque[simpy.Event]] = [deque() for _ in occupancy]
+    min_speed = crowd.capacity.min_speed_m_s
+    inverse_jam = 1.0 / JAM_DENSITY_PED_M2
+    t_in = [0.0] * int(offsets[-1])
+    t_out = [0.0] * int(offsets[-1])
+    queued_at: list[int] = []
+    joined: list[float] = []
+    ahead: list[int] = []
+    waited: list[float] = []
+    speed = trips.speed_m_s.tolist()
 
-    def pedestrian(index: int) -> Generator[simpy.Event, object, None]:
-        departed = env.now
-        pace = 1.0 / speed[index]
-        row = first_row[index]
-        for best_m in walks[index].best_m.tolist():
-            yield env.timeout(max(0.0, departed + best_m * pace - env.now))
-            recorded_pedestrian.append(index)
-            recorded_row.append(row)
-            row += 1
+    def release(resource: simpy.Resource, request: Request, _: simpy.Event) -> None:
+        resource.release(request)
+
+    timeout = env.timeout
+
+    # Each route's stretches as plain tuples, for the walk's inner loop.
+    plans = [
+        tuple(
+            zip(
+                e.stretch_bottleneck,
+                [
+                    tuple(zip(c, sh, strict=True)) if c else ()
+                    for c, sh in zip(e.stretch_cells, e.stretch_shares, strict=True)
+                ],
+                e.stretch_length_m,
+                e.stretch_area_m2,
+                e.stretch_factor,
+                strict=True,
+            )
+        )
+        for e in elements
+    ]
+    route_list = route_of.tolist()
+    offset_list = offsets.tolist()
+
+    def walker(index: int) -> Generator[simpy.Event, object, None]:
+        free = speed[index]
+        k = offset_list[index]
+        for (
+            bottleneck,
+            cells,
+            length_m,
+            area_m2,
+            factor,
+        ) in plans[route_list[index]]:
+            if bottleneck >= 0:
+                resource = resources[bottleneck]
+                arrived = env.now
+                queued_at.append(bottleneck)
+                joined.append(arrived)
+                ahead.append(len(resource.queue) + resource.count)
+                request = resource.request()
+                yield request
+                env.timeout(headway_s[bottleneck]).callbacks.append(
+                    partial(release, resource, request)
+                )
+                waited.append(env.now - arrived)
+            if cells:
+                entry = cells[0][0]
+                while occupancy[entry] + 1.0 > storage[entry] and occupancy[entry] > 0:
+                    slot = env.event()
+                    waiting[entry].append(slot)
+                    yield slot  # woken when someone leaves
+                people = 0.0
+                for cell, share in cells:
+                    occupancy[cell] += share
+                    people += occupancy[cell]
+                density = people / area_m2
+                kept = (
+                    -math.expm1(-GAMMA_PED_M2 * (1.0 / density - inverse_jam))
+                    if density < JAM_DENSITY_PED_M2
+                    else 0.0
+                )
+                pace = max(free * kept * factor, min_speed)
+            else:
+                pace = free
+            duration = length_m / pace
+            now = env.now
+            t_in[k] = now
+            t_out[k] = now + duration
+            k += 1
+            yield timeout(duration)
+            for cell, share in cells:
+                occupancy[cell] -= share
+                if waiting[cell]:
+                    waiting[cell].popleft().succeed()
+
+    start_s = trips.start_s.tolist()
 
     def departures() -> Generator[simpy.Event, object, None]:
         for index, departs in enumerate(start_s):
             yield env.timeout(max(0.0, departs - env.now))
-            env.process(pedestrian(index))
+            env.process(walker(index))
 
     env.process(departures())
     if on_progress is not None and len(trips):
@@ -152,24 +279,76 @@ def simulate_crowd(
     if on_progress is not None:
         on_progress(env.now)
 
-    who = np.asarray(recorded_pedestrian, dtype=np.int64)
-    row_idx = np.asarray(recorded_row, dtype=np.int64)
-    pace = 1.0 / trips.speed_m_s[who]
-    departed_s = trips.start_s[who]
-    length_m = np.array([walk.length_m for walk in walks], dtype=np.float64)
-    passes = Passes(
-        pedestrian=who,
-        camera=catalogue_camera[row_idx],
-        enter_s=departed_s + catalogue["enter_m"][row_idx] * pace,
-        best_s=departed_s + catalogue["best_m"][row_idx] * pace,
-        exit_s=departed_s + catalogue["exit_m"][row_idx] * pace,
-        px_per_m=catalogue["px_per_m"][row_idx],
-        distance_m=catalogue["distance_m"][row_idx],
-        facing_deg=catalogue["facing_deg"][row_idx],
+    enter_s, exit_s, element_offsets = element_times(
+        elements, route_of, offsets, np.asarray(t_in), np.asarray(t_out)
+    )
+    visits = walk_visits(elements, route_of, enter_s, exit_s)
+    route_length = np.array([r.length_m for r in routes], dtype=np.float64)[route_of]
+    arrive = exit_s[element_offsets[1:] - 1] if len(trips) else np.empty(0)
+    passes, samples = timed_passes(
+        site,
+        routes,
+        elements,
+        route_of,
+        element_offsets,
+        enter_s,
+        exit_s,
+        trips.dwell_s,
+        lateral_u=trips.lateral_u,
+        group_rank=trips.group_rank,
+        walkways=walkways,
     )
     return CrowdResult(
         passes=passes,
-        route_length_m=length_m,
-        end_s=trips.start_s + length_m / trips.speed_m_s,
-        route_pairs=route_pairs,
+        samples=samples,
+        visits=visits,
+        queues=Queues(
+            bottleneck=np.asarray(queued_at, dtype=np.int64),
+            joined_s=np.asarray(joined, dtype=np.float64),
+            ahead=np.asarray(ahead, dtype=np.int64),
+            wait_s=np.asarray(waited, dtype=np.float64),
+        ),
+        walkways=walkways,
+        bottleneck_names=names,
+        bottleneck_xy_m=bottleneck_xy,
+        routes=tuple(routes),
+        route=route_of,
+        route_length_m=route_length,
+        arrive_s=arrive,
+        end_s=arrive + trips.dwell_s,
+    )
+
+
+def on_site_from(trips: Trips, crowd: CrowdResult, start_s: float) -> tuple[Trips, CrowdResult]:
+    """Only the pedestrians still on site at ``start_s`` (the warm start) and the passes from then."""
+    keep = np.flatnonzero(crowd.end_s >= start_s)
+    if keep.size == len(trips) and (len(crowd.passes) == 0 or crowd.passes.best_s.min() >= start_s):
+        return trips, crowd
+    renumber = np.full(len(trips), -1, dtype=np.int64)
+    renumber[keep] = np.arange(keep.size)
+    passes = crowd.passes
+    rows = np.flatnonzero((renumber[passes.pedestrian] >= 0) & (passes.best_s >= start_s))
+    visit_rows = np.flatnonzero(renumber[crowd.visits.pedestrian] >= 0)
+    visits = crowd.visits
+    kept_visits = Visits(
+        pedestrian=renumber[visits.pedestrian[visit_rows]],
+        cell=visits.cell[visit_rows],
+        start_m=visits.start_m[visit_rows],
+        length_m=visits.length_m[visit_rows],
+        enter_s=visits.enter_s[visit_rows],
+        exit_s=visits.exit_s[visit_rows],
+    )
+    return trips.take(keep), CrowdResult(
+        passes=passes.take(rows, renumber),
+        samples=crowd.samples.take(rows),
+        visits=kept_visits,
+        queues=crowd.queues,
+        walkways=crowd.walkways,
+        bottleneck_names=crowd.bottleneck_names,
+        bottleneck_xy_m=crowd.bottleneck_xy_m,
+        routes=crowd.routes,
+        route=crowd.route[keep],
+        route_length_m=crowd.route_length_m[keep],
+        arrive_s=crowd.arrive_s[keep],
+        end_s=crowd.end_s[keep],
     )

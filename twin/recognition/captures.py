@@ -12,6 +12,9 @@ Every pass also gets the factors of its quality score (`twin.recognition.quality
 the camera's view and the occlusion it causes, lighting by time of day, and motion blur from the
 walker's speed, the exposure and the pixel density; and ``frames_in_view``, how many frames show the
 face: the time the walker is in the view with the face in frame, times the camera's frame rate.
+
+Given the walk's samples across each pass (`twin.crowd.records.PassSamples`), the capture is the
+pass's best frame by quality, at the walker's own place across the walkway (:func:`best_frames`).
 """
 
 from __future__ import annotations
@@ -22,12 +25,12 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from twin.crowd.walking import Passes
+from twin.crowd.walking import Passes, PassSamples
 from twin.errors import ScenarioError
 from twin.recognition.quality import blur_px, capture_quality, darkness, lighting_term, occlusion
 from twin.scenario import CamerasConfig
 from twin.site.model import Site
-from twin.site.optics import pitch_deg
+from twin.site.optics import face_px_per_m, pitch_deg
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -129,8 +132,97 @@ def frames_with_face(
     dwell_s = passes.exit_s - passes.enter_s
     on_rim = passes.distance_m <= near_m * (1.0 + 1e-6)
     chord_m = np.where(on_rim, 2.0 * near_m * np.abs(np.cos(np.radians(passes.facing_deg))), 0.0)
-    framed_s = np.maximum(dwell_s - chord_m / speed_m_s, 0.0)
+    framed_s = np.maximum(dwell_s - chord_m / np.maximum(speed_m_s, 0.05), 0.0)
     return np.maximum(np.floor(framed_s * fps), 1.0).astype(np.int64)
+
+
+def _wrapped_deg(angle_deg: FloatArray) -> FloatArray:
+    return np.asarray(np.abs((angle_deg + 180.0) % 360.0 - 180.0), dtype=np.float64)
+
+
+# Passes are scored for their best frame this many at a time (bounds the memory of the samples).
+_BLOCK_ROWS: Final = 200_000
+
+
+def _best_in_block(
+    optics: FloatArray,
+    samples: PassSamples,
+    config: CamerasConfig,
+    head_noise_deg: FloatArray,
+) -> tuple[IntArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+    """For one block of passes: the best sample, and each sample's distance, facing, px/m, and the
+    share of samples with the face in frame."""
+    width_px, hfov, mount, near, fps = (optics[:, i : i + 1] for i in range(5))
+    facing = np.radians(samples.facing_deg)
+    along = samples.distance_m * np.cos(facing)
+    across = samples.distance_m * np.sin(facing) * samples.side - samples.lateral_m[:, None]
+    distance = np.hypot(along, across)
+    facing_deg = np.degrees(np.arctan2(np.abs(across), along))
+    px = face_px_per_m(width_px, hfov, mount, distance)
+    pitch = pitch_deg(mount, distance)
+    exposure = np.minimum(config.exposure_day_s, 1.0 / fps)
+    blur = blur_px(samples.speed_m_s, exposure, px, facing_deg, pitch)
+    framed = distance >= near
+    score = (
+        capture_quality(
+            px,
+            _wrapped_deg(facing_deg + head_noise_deg[:, None]),
+            min_px_per_m=config.min_face_px_per_m,
+            max_head_yaw_deg=config.max_head_yaw_deg,
+            pitch_deg=pitch,
+            max_pitch_deg=config.max_pitch_deg,
+            blur=blur,
+            blur_half_quality_px=config.blur_half_quality_px,
+        )
+        * framed
+    )
+    # The nearest point (sample 0) unless another frame is better.
+    best = np.argmax(score - 1e-9 * (np.arange(score.shape[1]) > 0), axis=1)
+    return best, distance, facing_deg, px, framed[:, 1:].mean(axis=1)
+
+
+def best_frames(
+    site: Site,
+    passes: Passes,
+    samples: PassSamples,
+    config: CamerasConfig,
+    head_noise_deg: FloatArray,
+) -> tuple[Passes, FloatArray]:
+    """Each pass's best frame among the moments sampled across it, by quality (resolution, pose,
+    pitch, blur at the day's exposure), at the walker's own lateral offset; and the share of the
+    pass with the face in frame. Returns the passes with the best frame's moment, distance, px/m,
+    facing and speed."""
+    optics = np.array(
+        [(c.width_px, c.hfov_deg, c.mount_height_m, c.near_m, c.fps) for c in site.cameras],
+        dtype=np.float64,
+    ).reshape(-1, 5)[passes.camera]
+    n = len(passes)
+    picked = {name: np.empty(n) for name in ("time", "distance", "facing", "px", "speed", "framed")}
+    for start in range(0, n, _BLOCK_ROWS):
+        block = np.arange(start, min(start + _BLOCK_ROWS, n))
+        part = samples.take(block)
+        best, distance, facing, px, framed = _best_in_block(
+            optics[block], part, config, head_noise_deg[block]
+        )
+        rows = np.arange(block.size)
+        picked["time"][block] = part.time_s[rows, best]
+        picked["distance"][block] = distance[rows, best]
+        picked["facing"][block] = facing[rows, best]
+        picked["px"][block] = px[rows, best]
+        picked["speed"][block] = part.speed_m_s[rows, best]
+        picked["framed"][block] = framed
+    chosen = Passes(
+        pedestrian=passes.pedestrian,
+        camera=passes.camera,
+        enter_s=passes.enter_s,
+        best_s=np.clip(picked["time"], passes.enter_s, passes.exit_s),
+        exit_s=passes.exit_s,
+        px_per_m=picked["px"],
+        distance_m=picked["distance"],
+        facing_deg=picked["facing"],
+        speed_m_s=picked["speed"],
+    )
+    return chosen, picked["framed"]
 
 
 def capture_opportunities(
@@ -140,22 +232,35 @@ def capture_opportunities(
     rng: np.random.Generator,
     *,
     recognition: BoolArray,
-    walking_speed_m_s: FloatArray,
+    samples: PassSamples | None = None,
 ) -> Captures:
     """Score every pass and decide which ones are searched.
 
     ``recognition`` flags the cameras that run recognition (one per ``site.cameras``, as
-    `recognition_cameras` decides); ``walking_speed_m_s`` is each pedestrian's speed (indexed by
-    ``passes.pedestrian``), m/s. The only random draw is the head yaw, one normal per pass from ``rng``.
+    `recognition_cameras` decides once when the site loads).
+    With ``samples`` (moments across each pass from the walk, `twin.crowd.records`), each pass is
+    seen at its best frame by quality, and its frames are the time in view with the face in frame
+    at the camera's fps (a dweller in view gives many); without, at its nearest point. Blur and
+    frames use the walker's speed as the walk had it (slower in a crowd). The only random draw is
+    the head's turn from the walking direction, one normal per pass from ``rng``.
     """
-    head_yaw = passes.facing_deg + rng.normal(0.0, config.head_yaw_sd_deg, len(passes))
-    head_yaw = np.abs((head_yaw + 180.0) % 360.0 - 180.0)
+    head_noise = rng.normal(0.0, config.head_yaw_sd_deg, len(passes))
+    framed_share: FloatArray | None = None
+    if samples is not None and len(passes):
+        passes, framed_share = best_frames(site, passes, samples, config, head_noise)
+        order = np.lexsort((passes.pedestrian, passes.best_s))
+        passes, framed_share, head_noise = (
+            passes.take(order),
+            framed_share[order],
+            head_noise[order],
+        )
+    head_yaw = _wrapped_deg(passes.facing_deg + head_noise)
 
     optics = np.array(
         [(c.mount_height_m, c.near_m, c.fps) for c in site.cameras], dtype=np.float64
     ).reshape(-1, 3)[passes.camera]
     mount_height_m, near_m, fps = optics[:, 0], optics[:, 1], optics[:, 2]
-    speed = np.asarray(walking_speed_m_s, dtype=np.float64)[passes.pedestrian]
+    speed = passes.speed_m_s
     pitch = pitch_deg(mount_height_m, passes.distance_m)
 
     in_view = people_in_view(passes, len(site.cameras))
@@ -198,7 +303,11 @@ def capture_opportunities(
         quality=quality,
         in_view=in_view,
         searched=searched,
-        frames_in_view=frames_with_face(passes, speed, near_m, fps),
+        frames_in_view=frames_with_face(passes, speed, near_m, fps)
+        if framed_share is None
+        else np.maximum(
+            np.floor((passes.exit_s - passes.enter_s) * framed_share * fps), 1.0
+        ).astype(np.int64),
         pitch_deg=pitch,
         density_ped_m2=density,
         occlusion=occluded,

@@ -278,6 +278,16 @@ class Response(_Section):
     ledger: LedgerInfo
 
 
+class Crowd(_Section):
+    """How the crowd walked (docs/results.md): trips, speeds, the densest walkway-minute, queues."""
+
+    mean_trip_s: Annotated[float, Field(ge=0.0)] | None
+    mean_speed_m_s: Annotated[float, Field(ge=0.0)] | None
+    peak_density_ped_m2: Annotated[float, Field(ge=0.0)]
+    max_queue: Count
+    busiest_walkway_level_of_service: Literal["A", "B", "C", "D", "E", "F"]
+
+
 class Manifest(_Section):
     """A complete run's ``manifest.json`` (docs/results.md)."""
 
@@ -291,6 +301,7 @@ class Manifest(_Section):
     environment: Environment
     window: Window
     site: SiteInfo
+    crowd: Crowd | None = None  # absent from runs recorded before the crowd interacted
     counts: Counts
     outcomes: Outcomes
     latency_ms: Latency

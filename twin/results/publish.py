@@ -82,6 +82,7 @@ def run_scenario(
             face_model=output.face_model,
             service_table=output.service_table,
             kernel=output.kernel,
+            response=output.response,
             stage_seconds=stage_seconds,
             wall_seconds=time.perf_counter() - began,
             started_utc=started_utc,

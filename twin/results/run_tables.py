@@ -17,6 +17,7 @@ from hdrh.histogram import HdrHistogram
 
 from twin.analysis.coverage import coverage_report
 from twin.crowd.demand import TRIP_KINDS, Trips
+from twin.crowd.density import minute_density, minute_queues
 from twin.crowd.flows import flows_from_trips
 from twin.crowd.walking import CrowdResult
 from twin.matcher.timing import ServiceTimeTable
@@ -25,10 +26,12 @@ from twin.recognition.deployment import Deployment
 from twin.recognition.faces import NOT_ON_WATCHLIST, FaceModel
 from twin.recognition.outcomes import OUTCOMES, TRUE_ALERT, summarise
 from twin.recognition.population import Population
+from twin.recognition.quality import fruin_density_ped_m2, level_of_service
 from twin.response.simulation import ResponseResult
 from twin.results.people_tables import people_counts, people_figures, people_outcomes, people_table
 from twin.results.schema import (
     ALERTS,
+    BOTTLENECK_QUEUES,
     CAMERAS,
     DECISIONS,
     ID_PROBABILITY,
@@ -36,12 +39,14 @@ from twin.results.schema import (
     PEOPLE,
     SITE_MAP_FILE,
     TIMESERIES,
+    WALKWAY_DENSITY,
 )
 from twin.scenario import Scenario
 
 FloatArray = npt.NDArray[np.float64]
 
 SECONDS_PER_MINUTE = 60.0
+# The crowd's tables (docs/results.md).
 # HdrHistogram range for latencies, in microseconds: 1 us to 1 hour, 3 significant digits.
 LATENCY_HIST_MAX_US = 3_600_000_000
 LATENCY_HIST_DIGITS = 3
@@ -275,6 +280,82 @@ def id_probability_table(scenario: Scenario, deployment: Deployment, trips: Trip
     return pa.table(report.grid.columns())
 
 
+def walkway_density_table(scenario: Scenario, crowd: CrowdResult) -> pa.Table:
+    """One row per walkway (walk-graph edge) and minute with anyone on it: density and level of
+    service."""
+    window = scenario.crowd
+    minutes = minute_density(crowd, from_s=window.window_start_s, to_s=window.window_end_s)
+    walkways = crowd.walkways
+    names = np.array(walkways.name, dtype=object)
+    kinds = np.array(walkways.kind, dtype=object)
+    edge_a = np.array([key[0] for key in walkways.edge_key], dtype=np.int64)
+    edge_b = np.array([key[1] for key in walkways.edge_key], dtype=np.int64)
+    return pa.table(
+        {
+            "walkway": minutes.walkway,
+            "node_a": edge_a[minutes.walkway],
+            "node_b": edge_b[minutes.walkway],
+            "name": pa.array(names[minutes.walkway], pa.string()).dictionary_encode(),
+            "kind": pa.array(kinds[minutes.walkway], pa.string()).dictionary_encode(),
+            "width_m": walkways.width_m[minutes.walkway].astype(np.float32),
+            "minute_s": minutes.minute_s,
+            "density_ped_m2": minutes.density_ped_m2.astype(np.float32),
+            "entered": minutes.entered.astype(np.int32),
+            "level_of_service": pa.array(
+                _levels(minutes.density_ped_m2), pa.string()
+            ).dictionary_encode(),
+        }
+    )
+
+
+def _levels(density_ped_m2: FloatArray) -> npt.NDArray[np.object_]:
+    """Fruin's level of service of each density (twin.recognition.quality.level_of_service)."""
+    levels = fruin_density_ped_m2()
+    edges = np.array([edge for _, edge in levels])
+    names = np.array([level for level, _ in levels] + ["F"], dtype=object)
+    return names[np.searchsorted(edges, density_ped_m2, side="right")]
+
+
+def bottleneck_queues_table(scenario: Scenario, crowd: CrowdResult) -> pa.Table:
+    """One row per bottleneck and minute with anyone passing: passages, longest queue, mean wait."""
+    minutes = minute_queues(crowd, from_s=scenario.crowd.window_start_s)
+    names = np.array(crowd.bottleneck_names, dtype=object)
+    return pa.table(
+        {
+            "bottleneck": minutes.bottleneck,
+            "name": pa.array(names[minutes.bottleneck], pa.string()).dictionary_encode(),
+            "x_m": crowd.bottleneck_xy_m[minutes.bottleneck, 0],
+            "y_m": crowd.bottleneck_xy_m[minutes.bottleneck, 1],
+            "minute_s": minutes.minute_s,
+            "passed": minutes.passed.astype(np.int32),
+            "max_queue": minutes.max_queue.astype(np.int32),
+            "mean_wait_s": minutes.mean_wait_s.astype(np.float32),
+        }
+    )
+
+
+def crowd_section(scenario: Scenario, trips: Trips, crowd: CrowdResult) -> dict[str, Any]:
+    """The manifest's ``crowd`` figures: trips, speeds, the densest walkway-minute, the longest
+    queue, and Fruin's level of service reached on the busiest walkway."""
+    walk_s = crowd.arrive_s - trips.start_s
+    moving = walk_s > 0
+    queues = crowd.queues
+    window = scenario.crowd
+    in_window = queues.joined_s >= window.window_start_s
+    density = minute_density(crowd, from_s=window.window_start_s, to_s=window.window_end_s)
+    # The busiest walkway is the one with the densest minute; its level of service is that minute's.
+    peak = float(density.density_ped_m2.max()) if len(density) else 0.0
+    return {
+        "mean_trip_s": float(walk_s[moving].mean()) if moving.any() else None,
+        "mean_speed_m_s": float((crowd.route_length_m[moving] / walk_s[moving]).mean())
+        if moving.any()
+        else None,
+        "peak_density_ped_m2": peak,
+        "max_queue": int(queues.ahead[in_window].max()) if in_window.any() else 0,
+        "busiest_walkway_level_of_service": level_of_service(peak),
+    }
+
+
 def build_tables(
     *,
     scenario: Scenario,
@@ -283,7 +364,7 @@ def build_tables(
     crowd: CrowdResult,
     population: Population,
     decisions: Decisions,
-    response: ResponseResult | None = None,
+    response: ResponseResult | None,
 ) -> dict[str, pa.Table]:
     """Every table of a results directory, by name."""
     table = decisions_table(deployment, population, decisions)
@@ -302,6 +383,8 @@ def build_tables(
         PEOPLE: people_table(
             population, trips, decisions, response, people_outcomes(population, decisions)
         ),
+        WALKWAY_DENSITY: walkway_density_table(scenario, crowd),
+        BOTTLENECK_QUEUES: bottleneck_queues_table(scenario, crowd),
     }
 
 
@@ -336,7 +419,7 @@ def build_manifest(
     wall_seconds: float,
     started_utc: str,
     environment: dict[str, str],
-    response: ResponseResult | None = None,
+    response: ResponseResult | None,
 ) -> dict[str, Any]:
     """The run's manifest (docs/results.md), all but the status and table list."""
     scenario = scenario
@@ -370,6 +453,7 @@ def build_manifest(
     searches = captures * decisions.matches.frames
     people = people_outcomes(population, decisions)
     return {
+        "crowd": crowd_section(scenario, trips, crowd),
         "scenario": {
             "name": scenario.name,
             "source": str(scenario.source) if scenario.source else None,

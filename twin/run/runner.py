@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from twin.crowd.demand import Trips, generate_trips
-from twin.crowd.walking import CrowdResult, simulate_crowd
+from twin.crowd.walking import CrowdResult, on_site_from, simulate_crowd
 from twin.matcher import Matcher, blas_kernel_info
 from twin.matcher.timing import ServiceTimeTable, measure_service_times
 from twin.recognition.captures import capture_opportunities
@@ -145,7 +145,8 @@ def run_simulation(
 
     trips = generate_trips(site, scenario.crowd, streams.demand)
     progress.stage("crowd", total=scenario.crowd.window_end_s, unit="clock")
-    crowd = simulate_crowd(site, trips, on_progress=progress.advance_to)
+    crowd = simulate_crowd(site, trips, scenario.crowd, on_progress=progress.advance_to)
+    trips, crowd = on_site_from(trips, crowd, scenario.crowd.window_start_s)
     clock.lap("crowd")
 
     captures = capture_opportunities(
@@ -154,7 +155,7 @@ def run_simulation(
         scenario.cameras,
         streams.captures,
         recognition=deployment.recognition,
-        walking_speed_m_s=trips.speed_m_s,
+        samples=crowd.samples,
     )
     search_rows = np.flatnonzero(captures.searched)
     population = make_population(

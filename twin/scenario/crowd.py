@@ -167,6 +167,127 @@ def _default_trips() -> dict[TripKindName, TripKind]:
     }
 
 
+class Timetable(StrictModel):
+    """Trains arriving at a station gateway: its walkers leave in pulses, one per train."""
+
+    gateway: str = Field(description="Entrance id of the station gateway (role 'gateway').")
+    headway_s: Annotated[
+        float, Field(gt=0.0, le=3600.0, description="Time between trains, s (> 0).")
+    ]
+    dispersal_s: Annotated[
+        float,
+        Field(
+            gt=0.0,
+            le=1800.0,
+            description="A train's passengers leave the gateway over this long after it arrives, s.",
+        ),
+    ] = 120.0
+    exit_width_m: Annotated[
+        float, Field(gt=0.0, le=50.0, description="Clear width of the station exit, m (> 0).")
+    ] = 6.0
+
+
+class CrowdEvent(StrictModel):
+    """A venue letting people out (egress) or taking them in (arrival) at one time."""
+
+    place: str = Field(description="Entrance id where the event is (role 'destination').")
+    time: str = Field(description="Egress: when people start leaving; arrival: when it starts.")
+    people: Annotated[int, Field(gt=0, le=200_000, description="People leaving or arriving.")]
+    kind: Literal["egress", "arrival"] = "egress"
+    duration_min: Annotated[
+        float, Field(gt=0.0, le=240.0, description="Egress or build-up lasts this long, minutes.")
+    ] = 20.0
+
+    @field_validator("time")
+    @classmethod
+    def _valid_time(cls, value: str) -> str:
+        parse_clock(value)
+        return value
+
+    @property
+    def time_s(self) -> float:
+        """The event's time, seconds after midnight."""
+        return parse_clock(self.time)
+
+
+class DwellConfig(StrictModel):
+    """Trips that stop at their destination for a while (lunch on a square's steps)."""
+
+    share: Annotated[
+        float,
+        Field(ge=0.0, le=1.0, description="Share of trips ending at a destination that dwell."),
+    ] = 0.2  # *assumption*, 0.05-0.4
+    median_s: Annotated[float, Field(gt=0.0, le=14_400.0, description="Median dwell, s.")] = 600.0
+    sigma: Annotated[
+        float, Field(gt=0.0, le=3.0, description="Lognormal shape of the dwell time.")
+    ] = 0.8  # *assumption*, 0.5-1.2
+
+
+class GroupsConfig(StrictModel):
+    """People walking together: same route, same start, the slowest member's pace, side by side."""
+
+    # Moussaid et al., PLoS ONE 2010: up to about 70% of people in a commercial street walk in groups,
+    # mostly of 2-3. A weekday estate with commuters: *assumption* 0.5 (range 0.3-0.7).
+    share: Annotated[
+        float, Field(ge=0.0, le=0.9, description="Share of people who walk in a group of 2-4.")
+    ] = 0.5
+    # Sizes 2, 3, 4: mostly 2-3 (Moussaid et al. 2010); the split is an *assumption*.
+    size_weights: Annotated[
+        tuple[
+            Annotated[float, Field(ge=0.0)],
+            Annotated[float, Field(ge=0.0)],
+            Annotated[float, Field(ge=0.0)],
+        ],
+        Field(description="Relative frequency of groups of 2, 3 and 4."),
+    ] = (0.7, 0.25, 0.05)
+
+    @field_validator("size_weights")
+    @classmethod
+    def _some_size(cls, weights: tuple[float, float, float]) -> tuple[float, float, float]:
+        if sum(weights) <= 0:
+            raise ValueError("size_weights needs at least one positive weight")
+        return weights
+
+
+class RoutesConfig(StrictModel):
+    """Route choice among the k shortest routes by a logit on length."""
+
+    k: Annotated[int, Field(ge=1, le=8, description="Routes considered per trip.")] = 3
+    # P(route) ~ exp(-theta (length / shortest - 1)): a route 10% longer is chosen e^-1 as often at
+    # theta 10. *Assumption*, 5-20.
+    theta: Annotated[
+        float, Field(ge=0.0, le=100.0, description="Logit scale on relative length.")
+    ] = 10.0
+    max_detour: Annotated[
+        float,
+        Field(ge=1.0, le=3.0, description="Routes longer than this x the shortest are left out."),
+    ] = 1.3  # *assumption*, 1.1-1.5
+
+
+class CapacityConfig(StrictModel):
+    """Walkway and bottleneck capacities, ped/(m s) of clear width, and the model's limits."""
+
+    # Weidmann 1993: maximum specific flow about 1.2-1.3 ped/(m s) near 1.75 ped/m2.
+    walkway_ped_m_s: Annotated[float, Field(gt=0.0, le=3.0)] = 1.22
+    # SFPE Handbook (Gwynne and Rosenbaum), stairs of 7 in riser, 11 in tread: 1.01 ped/(m s).
+    stairs_ped_m_s: Annotated[float, Field(gt=0.0, le=3.0)] = 1.01
+    # SFPE Handbook: doorways, corridors and ramps 1.32 ped/(m s) (1.316).
+    doorway_ped_m_s: Annotated[float, Field(gt=0.0, le=3.0)] = 1.32
+    # SFPE Handbook speed constants: stairs 7/11 in 1.08 against 1.40 on the level: 0.77 of the speed.
+    stairs_speed_factor: Annotated[float, Field(gt=0.0, le=1.0)] = 0.77
+    # Lowest speed of a walker in a jam, so every walk ends: *assumption*, 0.05-0.2 m/s.
+    min_speed_m_s: Annotated[float, Field(gt=0.0, le=1.0)] = 0.1
+    # Walkways are cut into cells no longer than this, m, where densities are counted: *assumption*.
+    cell_m: Annotated[float, Field(gt=1.0, le=200.0)] = 50.0
+    # Short edges are walked joined into stretches of at least this many metres (one speed each):
+    # *assumption*, 20-60 m (the cells of macroscopic models are 10-50 m).
+    stretch_m: Annotated[float, Field(gt=0.0, le=200.0)] = 50.0
+    # Shortest stretch over which a density is counted, m (short pieces at junctions): *assumption*.
+    min_cell_m: Annotated[float, Field(gt=0.0, le=50.0)] = 5.0
+    # Narrowest effective walkway width, m (a map's clearance to buildings may be less): *assumption*.
+    min_width_m: Annotated[float, Field(gt=0.0, le=10.0)] = 1.0
+
+
 class CrowdConfig(StrictModel):
     """Who walks the site and when."""
 
@@ -185,6 +306,14 @@ class CrowdConfig(StrictModel):
     walking_speed_min_m_s: Annotated[float, Field(gt=0.0, le=3.0)] = 0.5
     walking_speed_max_m_s: Annotated[float, Field(gt=0.0, le=4.0)] = 2.5
     trips: dict[TripKindName, TripKind] = Field(default_factory=_default_trips)
+    timetables: tuple[Timetable, ...] = ()
+    events: tuple[CrowdEvent, ...] = ()
+    # Trips that set off this long before the window and are still walking at its start are on site.
+    warm_up_min: Annotated[float, Field(ge=0.0, le=240.0)] = 30.0  # *assumption*: longest walk
+    dwell: DwellConfig = Field(default_factory=DwellConfig)
+    groups: GroupsConfig = Field(default_factory=GroupsConfig)
+    routes: RoutesConfig = Field(default_factory=RoutesConfig)
+    capacity: CapacityConfig = Field(default_factory=CapacityConfig)
 
     @field_validator("window_start", "window_end")
     @classmethod
@@ -203,6 +332,9 @@ class CrowdConfig(StrictModel):
         total = sum(kind.share for kind in self.trips.values())
         if abs(total - 1.0) > 1e-6:
             raise ValueError(f"trips shares must sum to 1, got {total:.6g}")
+        gateways = [timetable.gateway for timetable in self.timetables]
+        if len(set(gateways)) != len(gateways):
+            raise ValueError("timetables: one timetable per gateway")
         return self
 
     @property

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -37,7 +37,7 @@ from twin.site.camera_layer import cameras_on_site, load_camera_layer
 from twin.site.cameras import Camera
 from twin.site.geojson import crs_name, feature_label, features_by_kind, read_document
 from twin.site.passes import ViewPass, ViewPieces, cut_by_views, passes_from_pieces, passes_through
-from twin.site.properties import EntranceProperties
+from twin.site.properties import EntranceProperties, WalkwayProperties
 from twin.site.walkgraph import (
     ENTRANCE_SNAP_M,
     WALKWAY_JOIN_M,
@@ -133,6 +133,9 @@ class Site:
     walk_graph: nx.Graph = field(repr=False)
     entrances: tuple[Entrance, ...]
     cameras: tuple[Camera, ...]
+    #: Each walkway's kind from the map, as far as given: ``highway`` (footway, steps, crossing,
+    #: ...), ``bridge`` and ``tunnel`` (strings), and ``width_mapped`` (whether ``width_m`` was set).
+    walkway_tags: tuple[Mapping[str, str | bool], ...] = ()
     # Lookups and caches, built once: entrance and camera by id, views' spatial index, routes.
     _entrance_by_id: dict[str, Entrance] = field(init=False, repr=False, compare=False)
     _camera_by_id: dict[str, Camera] = field(init=False, repr=False, compare=False)
@@ -322,8 +325,9 @@ def load_site(path: str | Path, *, cameras: str | Path | None = None) -> Site:
         OpenSpace(name=props.name, use=props.use, polygon=geometry)
         for _, props, geometry in found.open_spaces
     )
-    walkways, widths, names = [], [], []
+    walkways, widths, names, tags = [], [], [], []
     for index, props, geometry in found.walkways:
+        tags.append(_walkway_tags(props))
         if not reach.covers(geometry):
             raise SiteMapError(
                 f"{feature_label(index, {'kind': 'walkway'})}: walkway runs more than "
@@ -353,6 +357,7 @@ def load_site(path: str | Path, *, cameras: str | Path | None = None) -> Site:
         walkways=tuple(walkways),
         walkway_widths_m=tuple(widths),
         walkway_names=tuple(names),
+        walkway_tags=tuple(tags),
         walk_graph=graph,
         entrances=entrances,
         cameras=() if cameras is not None else map_cameras,
@@ -400,6 +405,17 @@ def check_recognition_selection(site: Site, scenario: Scenario) -> None:
 
 
 # --- building the site from validated features ---------------------------------------------------
+
+
+def _walkway_tags(props: WalkwayProperties) -> dict[str, str | bool]:
+    """A walkway's kind as the map gives it (OpenStreetMap tags kept by the importer)."""
+    tags: dict[str, str | bool] = {
+        key: str(value)
+        for key in ("highway", "bridge", "tunnel")
+        if (value := getattr(props, key)) is not None and value != ""
+    }
+    tags["width_mapped"] = "width_m" in props.model_fields_set
+    return tags
 
 
 def _attach_entrances(

@@ -8,7 +8,7 @@ import streamlit as st
 
 from twin.analysis import run_frames
 from twin.dashboard import loading, widgets
-from twin.figures import site_map
+from twin.figures import crowd_map, site_map
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 COLOUR_KEY = "site_view_colour"
 NAMES_KEY = "site_names"
 PROBABILITY_TABLE = "id_probability"
+DENSITY_TABLE = "walkway_density"
+QUEUES_TABLE = "bottleneck_queues"
+MINUTE_KEY = "site_crowding_minute"
 COLOURINGS = {
     "grade": "how sharply they see a face",
     "recognition": "whether they run face recognition",
@@ -33,6 +36,54 @@ def _probability(run: widgets.Run, site: Site, cameras: pd.DataFrame, *, names: 
         "face recognition (yellow: almost certainly; dark blue: hardly ever; blank: never).",
         key="site_probability",
     )
+
+
+def _clock(minute_s: float) -> str:
+    minutes = int(minute_s // 60)
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _crowding(run: widgets.Run, site: Site) -> None:
+    """Density and level of service by walkway through the day, and where queues formed."""
+    density = loading.table(run.path, DENSITY_TABLE, crowd_map.DENSITY_COLUMNS)
+    queues = loading.table(run.path, QUEUES_TABLE, crowd_map.QUEUE_COLUMNS)
+    if density.empty:
+        st.caption("Nobody walked in this run.")
+        return
+    minutes = sorted(density["minute_s"].unique().tolist())
+    busiest = float(
+        density["minute_s"].to_numpy()[int(density["density_ped_m2"].to_numpy().argmax())]
+    )
+    minute_s = st.select_slider(
+        "Minute of the day",
+        options=minutes,
+        value=busiest,
+        format_func=_clock,
+        key=MINUTE_KEY,
+    )
+    crowd = run.manifest.get("crowd", {})
+    widgets.chart(
+        crowd_map.crowding_map(site, density, queues, minute_s=float(minute_s)),
+        f"Each walkway anyone walked at {_clock(float(minute_s))}, coloured by how crowded it was "
+        "(Fruin's levels of service: A free-flowing to F jammed; hover for people per square "
+        "metre). Circles mark queues at steps, bridges, crossings and station exits that "
+        "minute, larger for longer queues. The slider starts at the most crowded minute"
+        + (
+            f": {crowd['peak_density_ped_m2']:.2f} people per m², level "
+            f"{crowd['busiest_walkway_level_of_service']}."
+            if "peak_density_ped_m2" in crowd
+            else "."
+        ),
+        key="site_crowding",
+    )
+    if not queues.empty:
+        worst = (
+            queues.groupby("name", observed=True)["max_queue"].max().sort_values(ascending=False)
+        )
+        worst = worst[worst > 1].head(10)
+        if not worst.empty:
+            st.markdown("**Where queues formed** (longest queue met over the run, walkers)")
+            st.dataframe(worst.rename("longest queue").reset_index(), hide_index=True)
 
 
 def render() -> None:
@@ -59,6 +110,10 @@ def render() -> None:
         titles = ["What the cameras see", "Where people walked"]
         if has_probability:
             titles.append("Where a face would be caught")
+        tables = run.manifest.get("tables", {})
+        has_crowding = DENSITY_TABLE in tables and QUEUES_TABLE in tables
+        if has_crowding:
+            titles.append("Crowding through the day")
         tabs = st.tabs(titles)
         with tabs[0]:
             if colour_by == "grade":
@@ -107,6 +162,9 @@ def render() -> None:
                 "captured at recognition grade) appears here when a run records it "
                 f"(a table `{PROBABILITY_TABLE}`, see docs/dashboard.md)."
             )
+        if has_crowding:
+            with tabs[-1]:
+                _crowding(run, site)
         st.subheader("Cameras in this run")
         st.dataframe(run_frames.camera_table(cameras), hide_index=True, key="site_cameras")
         attribution = run.manifest.get("site", {}).get("attribution")

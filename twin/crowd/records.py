@@ -1,0 +1,466 @@
+"""The walk's records: what each walker did, and the camera passes replayed from it.
+
+A route is walked as **elements** (cells of walkways, and the walks between an entrance and the walk
+graph) joined into **stretches**, each walked at one speed (`twin.crowd.walking`). From the times a
+walker entered and left each stretch, :func:`element_times` gives its times at every element, and
+:func:`timed_passes` the moments it entered, was best seen in and left each camera view along its
+route: a pass's timing comes from the walk as it happened (slowed, queued), a dweller's last pass
+lasts its dwell.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+import shapely
+
+from twin.crowd.network import Walkways
+from twin.site.model import Route, Site
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+# A pass that leaves the view this close to the end of the route ends at the destination, m.
+_AT_DESTINATION_M = 0.5
+CONNECTOR = -1  # a route element off the walk graph (entrance to its node)
+
+
+@dataclass(frozen=True, slots=True)
+class RoutePasses:
+    """The camera passes along one route, as columns sorted by ``best_m``."""
+
+    length_m: float
+    camera: IntArray  # index into Site.cameras
+    enter_m: FloatArray
+    best_m: FloatArray
+    exit_m: FloatArray
+    px_per_m: FloatArray
+    distance_m: FloatArray
+    facing_deg: FloatArray
+    # Moments sampled across each pass (rows x SAMPLES): where along the route, m; ground distance
+    # to the camera, m; facing angle, degrees; which side the camera is on (+1 left, -1 right).
+    sample_m: FloatArray
+    sample_distance_m: FloatArray
+    sample_facing_deg: FloatArray
+    sample_side: FloatArray
+
+
+#: Moments sampled across each pass for its best frame: the nearest point, then evenly through it.
+SAMPLE_FRACTIONS: Final = (0.05, 0.25, 0.5, 0.75, 0.95)
+SAMPLES: Final = 1 + len(SAMPLE_FRACTIONS)
+#: A walker keeps this far from a walkway's edge, m: *assumption* (half a shoulder width, 0.2-0.3).
+EDGE_MARGIN_M: Final = 0.25
+#: Members of a group walk this far apart side by side, m: *assumption*, 0.5-0.8.
+GROUP_SPACING_M: Final = 0.6
+
+
+def lateral_offset_m(
+    lateral_u: FloatArray, group_rank: IntArray, width_m: FloatArray
+) -> FloatArray:
+    """Where across a walkway of ``width_m`` a walker is, m left of the centre line (negative: right):
+    its own draw ``lateral_u`` in [-1, 1], group members side by side towards the middle."""
+    half = np.maximum(np.asarray(width_m) / 2.0 - EDGE_MARGIN_M, 0.0)
+    inward = np.where(lateral_u > 0, -1.0, 1.0)
+    return np.asarray(
+        np.clip(lateral_u * half + inward * group_rank * GROUP_SPACING_M, -half, half),
+        dtype=np.float64,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PassSamples:
+    """Moments sampled across each pass, row-aligned with :class:`Passes` (rows x SAMPLES): when,
+    the ground distance to the camera and the facing angle along the centre line, the camera's side
+    (+1 left of the walking direction, -1 right), the walker's speed; and the walker's lateral
+    offset (one per row, m left of the centre line)."""
+
+    time_s: FloatArray
+    distance_m: FloatArray
+    facing_deg: FloatArray
+    side: FloatArray
+    speed_m_s: FloatArray
+    lateral_m: FloatArray
+
+    def __len__(self) -> int:
+        return len(self.lateral_m)
+
+    def take(self, rows: IntArray) -> PassSamples:
+        """The samples of ``rows``."""
+        return PassSamples(**{name: getattr(self, name)[rows] for name in self.__slots__})
+
+
+@dataclass(frozen=True, slots=True)
+class Passes:
+    """Every pass of a pedestrian through a camera's view, one row each, in time order."""
+
+    pedestrian: IntArray
+    camera: IntArray
+    enter_s: FloatArray
+    best_s: FloatArray
+    exit_s: FloatArray
+    px_per_m: FloatArray
+    distance_m: FloatArray
+    facing_deg: FloatArray
+    #: The walker's speed at the best moment, m/s (0 while dwelling).
+    speed_m_s: FloatArray
+
+    def __len__(self) -> int:
+        return len(self.pedestrian)
+
+    def take(self, rows: IntArray, pedestrian: IntArray | None = None) -> Passes:
+        """The passes at ``rows`` (pedestrians renumbered by ``pedestrian`` when given)."""
+        columns = {name: getattr(self, name)[rows] for name in self.__slots__}
+        if pedestrian is not None:
+            columns["pedestrian"] = pedestrian[columns["pedestrian"]]
+        return Passes(**columns)
+
+
+@dataclass(frozen=True, slots=True)
+class Visits:
+    """Every stretch of route a walker walked, one row each: a cell of a walkway (or the walk
+    between an entrance and the walk graph, ``cell`` -1) and when it was entered and left."""
+
+    pedestrian: IntArray
+    cell: IntArray  # index into Walkways cells; -1 off the walk graph
+    start_m: FloatArray  # where along the pedestrian's route the stretch starts, m
+    length_m: FloatArray
+    enter_s: FloatArray
+    exit_s: FloatArray
+
+    def __len__(self) -> int:
+        return len(self.pedestrian)
+
+
+@dataclass(frozen=True, slots=True)
+class Queues:
+    """Every passage through a bottleneck: which, when the walker joined, the queue ahead of it
+    (walkers) and its wait, s."""
+
+    bottleneck: IntArray  # index into CrowdResult.bottleneck_names
+    joined_s: FloatArray
+    ahead: IntArray
+    wait_s: FloatArray
+
+    def __len__(self) -> int:
+        return len(self.bottleneck)
+
+
+def route_passes(site: Site, route: Route) -> RoutePasses:
+    """Camera passes along ``route``."""
+    camera_index = {camera.camera_id: i for i, camera in enumerate(site.cameras)}
+    passes = site.passes(route)
+
+    def column(name: str) -> FloatArray:
+        return np.array([getattr(p, name) for p in passes], dtype=np.float64)
+
+    camera = np.array([camera_index[p.camera_id] for p in passes], dtype=np.int64)
+    enter_m, best_m, exit_m = column("enter_m"), column("best_m"), column("exit_m")
+    fractions = np.asarray(SAMPLE_FRACTIONS)
+    sample_m = np.concatenate(
+        [best_m[:, None], enter_m[:, None] + (exit_m - enter_m)[:, None] * fractions[None, :]],
+        axis=1,
+    ).reshape(-1, SAMPLES)
+    line = route.line
+    flat_m = sample_m.ravel()
+    here = shapely.get_coordinates(shapely.line_interpolate_point(line, flat_m))
+    ahead = shapely.get_coordinates(shapely.line_interpolate_point(line, flat_m + 0.5))
+    behind = shapely.get_coordinates(shapely.line_interpolate_point(line, flat_m - 0.5))
+    apex = np.array([(c.x_m, c.y_m) for c in site.cameras]).reshape(-1, 2)
+    to_camera = np.repeat(apex[camera], SAMPLES, axis=0) - here
+    walk = ahead - behind
+    cross = walk[:, 0] * to_camera[:, 1] - walk[:, 1] * to_camera[:, 0]
+    dot = np.einsum("ij,ij->i", walk, to_camera)
+    facing = np.degrees(np.arctan2(np.abs(cross), dot))
+    shape = sample_m.shape
+    return RoutePasses(
+        length_m=float(route.length_m),
+        camera=camera,
+        enter_m=enter_m,
+        best_m=best_m,
+        exit_m=exit_m,
+        px_per_m=column("px_per_m"),
+        distance_m=column("distance_m"),
+        facing_deg=column("facing_deg"),
+        sample_m=sample_m,
+        sample_distance_m=np.hypot(*to_camera.T).reshape(shape),
+        sample_facing_deg=facing.reshape(shape),
+        sample_side=np.where(cross >= 0, 1.0, -1.0).reshape(shape),
+    )
+
+
+@dataclass(frozen=True)
+class RouteElements:
+    """A route as the walk sees it: its elements (cells, and the walks to and from the walk graph)
+    in walking order, joined into stretches walked at one speed each."""
+
+    cell: list[int]
+    length_m: list[float]
+    start_m: FloatArray
+    stretch_of: IntArray  # per element: its stretch
+    # Per stretch: its cells and their shares of its length, length, area, speed factor, bottleneck.
+    stretch_cells: list[tuple[int, ...]]
+    stretch_shares: list[tuple[float, ...]]
+    stretch_length_m: list[float]
+    stretch_area_m2: list[float]
+    stretch_factor: list[float]
+    stretch_bottleneck: list[int]
+
+
+def route_elements(
+    site: Site,
+    walkways: Walkways,
+    route: Route,
+    edge_bottleneck: IntArray,
+    exit_bottleneck: int,
+    stretch_m: float,
+) -> RouteElements:
+    cells: list[int] = []
+    lengths: list[float] = []
+    bottlenecks: list[int] = []
+    coords = route.line.coords
+    graph = site.walk_graph
+    first, last = graph.nodes[route.nodes[0]], graph.nodes[route.nodes[-1]]
+    lead_m = math.dist(coords[0], (first["x"], first["y"]))
+    tail_m = math.dist(coords[-1], (last["x"], last["y"]))
+    if lead_m > 0 or exit_bottleneck >= 0:
+        cells.append(CONNECTOR)
+        lengths.append(lead_m)
+        bottlenecks.append(exit_bottleneck)
+    for a, b in zip(route.nodes[:-1], route.nodes[1:], strict=True):
+        edge = walkways.edge_index[(a, b) if a < b else (b, a)]
+        first_cell = int(walkways.edge_first_cell[edge])
+        n = int(walkways.edge_cells[edge])
+        order = range(first_cell, first_cell + n)
+        for number, cell in enumerate(order if a < b else reversed(order)):
+            cells.append(cell)
+            lengths.append(float(walkways.cell_length_m[cell]))
+            bottlenecks.append(int(edge_bottleneck[edge]) if number == 0 else -1)
+    if tail_m > 0 or not cells:
+        cells.append(CONNECTOR)
+        lengths.append(tail_m)
+        bottlenecks.append(-1)
+    # Join elements into stretches of at least stretch_m; a connector, a bottleneck or a change of
+    # speed factor (steps) starts a new one.
+    factor = [1.0 if c < 0 else float(walkways.speed_factor[walkways.cell_edge[c]]) for c in cells]
+    stretch_of = []
+    groups: list[list[int]] = []
+    for k, cell in enumerate(cells):
+        previous = groups[-1] if groups else None
+        new = (
+            previous is None
+            or cell < 0
+            or cells[previous[0]] < 0
+            or bottlenecks[k] >= 0
+            or factor[k] != factor[previous[0]]
+            or sum(lengths[i] for i in previous) >= stretch_m
+        )
+        if new:
+            groups.append([k])
+        else:
+            groups[-1].append(k)
+        stretch_of.append(len(groups) - 1)
+    area = walkways.cell_area_m2
+    stretch_length = [sum(lengths[i] for i in g) for g in groups]
+    return RouteElements(
+        cell=cells,
+        length_m=lengths,
+        start_m=np.concatenate([[0.0], np.cumsum(lengths)[:-1]]),
+        stretch_of=np.asarray(stretch_of, dtype=np.int64),
+        stretch_cells=[tuple(cells[i] for i in g) if cells[g[0]] >= 0 else () for g in groups],
+        stretch_shares=[
+            tuple(lengths[i] / total if total > 0 else 1.0 / len(g) for i in g)
+            for g, total in zip(groups, stretch_length, strict=True)
+        ],
+        stretch_length_m=stretch_length,
+        stretch_area_m2=[
+            float(sum(area[cells[i]] for i in g)) if cells[g[0]] >= 0 else 0.0 for g in groups
+        ],
+        stretch_factor=[factor[g[0]] for g in groups],
+        stretch_bottleneck=[bottlenecks[g[0]] for g in groups],
+    )
+
+
+def element_times(
+    elements: list[RouteElements],
+    route_of: IntArray,
+    offsets: IntArray,
+    stretch_in: FloatArray,
+    stretch_out: FloatArray,
+) -> tuple[FloatArray, FloatArray, IntArray]:
+    """Each walker's times at every element, from its stretches' (walked at one speed each):
+    (entered, left, the first row of each walker)."""
+    counts = np.array([len(e.cell) for e in elements], dtype=np.int64)
+    who, k = _rows_of(route_of, counts)
+    stretch_of = np.concatenate([e.stretch_of for e in elements] + [np.empty(0, np.int64)])
+    start_m = np.concatenate([e.start_m for e in elements] + [np.empty(0)])
+    length_m = np.concatenate([np.asarray(e.length_m) for e in elements] + [np.empty(0)])
+    first_element = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    row = first_element[route_of[who]] + k
+    stretch = stretch_of[row]
+    # Where each stretch starts along the route: the start of its first element.
+    stretch_start = np.concatenate(
+        [
+            e.start_m[np.searchsorted(e.stretch_of, np.arange(len(e.stretch_length_m)))]
+            for e in elements
+        ]
+        + [np.empty(0)]
+    )
+    stretch_length = np.concatenate(
+        [np.asarray(e.stretch_length_m) for e in elements] + [np.empty(0)]
+    )
+    n_stretches = np.array([len(e.stretch_length_m) for e in elements], dtype=np.int64)
+    first_stretch = np.concatenate([[0], np.cumsum(n_stretches)[:-1]]).astype(np.int64)
+    global_stretch = first_stretch[route_of[who]] + stretch
+    visit = offsets[who] + stretch
+    span = stretch_out[visit] - stretch_in[visit]
+    total = np.maximum(stretch_length[global_stretch], 1e-12)
+    into = (start_m[row] - stretch_start[global_stretch]) / total
+    enter = stretch_in[visit] + into * span
+    leave = stretch_in[visit] + np.minimum(into + length_m[row] / total, 1.0) * span
+    element_offsets = np.concatenate([[0], np.cumsum(counts[route_of])]).astype(np.int64)
+    return enter, leave, element_offsets
+
+
+def _rows_of(route_of: IntArray, counts: IntArray) -> tuple[IntArray, IntArray]:
+    """For each pedestrian, its route's rows: (pedestrian of each row, row number in its route)."""
+    per = counts[route_of]
+    who = np.repeat(np.arange(route_of.size), per)
+    starts = np.concatenate([[0], np.cumsum(per)[:-1]]).astype(np.int64)
+    return who, np.arange(int(per.sum())) - np.repeat(starts, per)
+
+
+def walk_visits(
+    elements: list[RouteElements],
+    route_of: IntArray,
+    enter_s: FloatArray,
+    exit_s: FloatArray,
+) -> Visits:
+    counts = np.array([len(e.cell) for e in elements], dtype=np.int64)
+    cells = np.concatenate(
+        [np.asarray(e.cell, dtype=np.int64) for e in elements] + [np.empty(0, np.int64)]
+    )
+    lengths = np.concatenate([np.asarray(e.length_m) for e in elements] + [np.empty(0)])
+    starts = np.concatenate([e.start_m for e in elements] + [np.empty(0)])
+    first = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    who, k = _rows_of(route_of, counts)
+    row = first[route_of[who]] + k
+    return Visits(
+        pedestrian=who,
+        cell=cells[row],
+        start_m=starts[row],
+        length_m=lengths[row],
+        enter_s=enter_s,
+        exit_s=exit_s,
+    )
+
+
+def timed_passes(
+    site: Site,
+    routes: list[Route],
+    elements: list[RouteElements],
+    route_of: IntArray,
+    offsets: IntArray,
+    enter_s: FloatArray,
+    exit_s: FloatArray,
+    dwell_s: FloatArray,
+    *,
+    lateral_u: FloatArray,
+    group_rank: IntArray,
+    walkways: Walkways,
+) -> tuple[Passes, PassSamples]:
+    """Each walker's camera passes, timed by interpolating its walk between stretch boundaries,
+    and the moments sampled across each (for the best frame)."""
+    used = np.unique(route_of)
+    catalogue = {int(r): route_passes(site, routes[int(r)]) for r in used.tolist()}
+    counts = np.zeros(len(routes), dtype=np.int64)
+    for r, passes in catalogue.items():
+        counts[r] = passes.camera.size
+    first = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    order = sorted(catalogue)
+
+    def column(name: str) -> FloatArray:
+        parts = [getattr(catalogue[r], name) for r in order] + [np.empty(0)]
+        return np.concatenate(parts).astype(np.float64)
+
+    # Each catalogue row's element for enter, best, exit and the samples.
+    element_of: dict[str, list[IntArray]] = {
+        "enter_m": [],
+        "best_m": [],
+        "exit_m": [],
+        "sample_m": [],
+    }
+    for r in order:
+        starts = elements[r].start_m
+        for name in element_of:
+            at = getattr(catalogue[r], name)
+            element_of[name].append(
+                np.clip(np.searchsorted(starts, at, side="right") - 1, 0, starts.size - 1)
+            )
+    who, k = _rows_of(route_of, counts)
+    row = first[route_of[who]] + k
+    element_start = np.concatenate([elements[r].start_m for r in order] + [np.empty(0)])
+    element_first = np.zeros(len(routes), dtype=np.int64)
+    running = 0
+    for r in order:
+        element_first[r] = running
+        running += len(elements[r].cell)
+    element_len = np.concatenate([np.asarray(elements[r].length_m) for r in order] + [np.empty(0)])
+
+    def timed(local: IntArray, at_m: FloatArray, walker: IntArray) -> tuple[FloatArray, FloatArray]:
+        flat = element_first[route_of[walker]] + local
+        into = np.clip((at_m - element_start[flat]) / np.maximum(element_len[flat], 1e-9), 0, 1)
+        visit = offsets[walker] + local
+        span = exit_s[visit] - enter_s[visit]
+        speed = np.where(span > 0, element_len[flat] / np.maximum(span, 1e-9), 0.0)
+        return enter_s[visit] + into * span, speed
+
+    def stacked(name: str, empty: tuple[int, ...] = (0,)) -> FloatArray:
+        return np.concatenate([getattr(catalogue[r], name) for r in order] + [np.empty(empty)])
+
+    def local_of(name: str, empty: tuple[int, ...] = (0,)) -> IntArray:
+        return np.concatenate(element_of[name] + [np.empty(empty, np.int64)]).astype(np.int64)
+
+    enter, _ = timed(local_of("enter_m")[row], column("enter_m")[row], who)
+    best, speed = timed(local_of("best_m")[row], column("best_m")[row], who)
+    leave, _ = timed(local_of("exit_m")[row], column("exit_m")[row], who)
+    empty = (0, SAMPLES)
+    sample_time, sample_speed = timed(
+        local_of("sample_m", empty)[row].ravel(),
+        stacked("sample_m", empty)[row].ravel(),
+        np.repeat(who, SAMPLES),
+    )
+    best_local = local_of("best_m")[row]
+    cell = np.asarray([c for r in order for c in elements[r].cell] or [0], dtype=np.int64)[
+        element_first[route_of[who]] + best_local
+    ]
+    width = np.where(cell >= 0, walkways.width_m[walkways.cell_edge[np.maximum(cell, 0)]], 0.0)
+    length = np.array([r.length_m for r in routes])[route_of[who]]
+    at_end = column("exit_m")[row] >= length - _AT_DESTINATION_M
+    leave = leave + np.where(at_end, dwell_s[who], 0.0)
+    order_rows = np.lexsort((who, best))
+    samples = PassSamples(
+        time_s=sample_time.reshape(-1, SAMPLES)[order_rows],
+        distance_m=stacked("sample_distance_m", empty)[row][order_rows],
+        facing_deg=stacked("sample_facing_deg", empty)[row][order_rows],
+        side=stacked("sample_side", empty)[row][order_rows],
+        speed_m_s=sample_speed.reshape(-1, SAMPLES)[order_rows],
+        lateral_m=lateral_offset_m(lateral_u[who], group_rank[who], width)[order_rows],
+    )
+    found = Passes(
+        pedestrian=who[order_rows],
+        camera=np.concatenate([catalogue[r].camera for r in order] + [np.empty(0, np.int64)])[row][
+            order_rows
+        ].astype(np.int64),
+        enter_s=enter[order_rows],
+        best_s=best[order_rows],
+        exit_s=leave[order_rows],
+        px_per_m=column("px_per_m")[row][order_rows],
+        distance_m=column("distance_m")[row][order_rows],
+        facing_deg=column("facing_deg")[row][order_rows],
+        speed_m_s=speed[order_rows],
+    )
+    return found, samples
