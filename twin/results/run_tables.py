@@ -422,7 +422,6 @@ def build_manifest(
     response: ResponseResult | None,
 ) -> dict[str, Any]:
     """The run's manifest (docs/results.md), all but the status and table list."""
-    scenario = scenario
     rates = _rate_figures(population, decisions)
     overall = rates["overall"]
     search_times = decisions.captures.passes.best_s[decisions.rows]
@@ -432,12 +431,11 @@ def build_manifest(
         if search_times.size
         else np.zeros(1)
     )
+    # A walker under way at the window's start may be seen at its best frame a moment before it
+    # (the warm start): such captures count in the window's first minute, as in the timeseries.
+    minute_index = np.floor((search_times - scenario.crowd.window_start_s) / SECONDS_PER_MINUTE)
     per_minute = (
-        np.bincount(
-            np.floor((search_times - scenario.crowd.window_start_s) / SECONDS_PER_MINUTE).astype(
-                np.int64
-            )
-        )
+        np.bincount(np.maximum(minute_index, 0).astype(np.int64))
         if search_times.size
         else np.zeros(1)
     )
