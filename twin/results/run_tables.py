@@ -17,7 +17,6 @@ from hdrh.histogram import HdrHistogram
 
 from twin.analysis.coverage import coverage_report
 from twin.crowd.demand import TRIP_KINDS, Trips
-from twin.crowd.density import minute_density, minute_queues
 from twin.crowd.flows import flows_from_trips
 from twin.crowd.walking import CrowdResult
 from twin.matcher.timing import ServiceTimeTable
@@ -26,8 +25,12 @@ from twin.recognition.deployment import Deployment
 from twin.recognition.faces import NOT_ON_WATCHLIST, FaceModel
 from twin.recognition.outcomes import OUTCOMES, TRUE_ALERT, summarise
 from twin.recognition.population import Population
-from twin.recognition.quality import fruin_density_ped_m2, level_of_service
 from twin.response.simulation import ResponseResult
+from twin.results.crowd_tables import (
+    bottleneck_queues_table,
+    crowd_section,
+    walkway_density_table,
+)
 from twin.results.people_tables import people_counts, people_figures, people_outcomes, people_table
 from twin.results.schema import (
     ALERTS,
@@ -278,82 +281,6 @@ def id_probability_table(scenario: Scenario, deployment: Deployment, trips: Trip
         recognition=deployment.recognition,
     )
     return pa.table(report.grid.columns())
-
-
-def walkway_density_table(scenario: Scenario, crowd: CrowdResult) -> pa.Table:
-    """One row per walkway (walk-graph edge) and minute with anyone on it: density and level of
-    service."""
-    window = scenario.crowd
-    minutes = minute_density(crowd, from_s=window.window_start_s, to_s=window.window_end_s)
-    walkways = crowd.walkways
-    names = np.array(walkways.name, dtype=object)
-    kinds = np.array(walkways.kind, dtype=object)
-    edge_a = np.array([key[0] for key in walkways.edge_key], dtype=np.int64)
-    edge_b = np.array([key[1] for key in walkways.edge_key], dtype=np.int64)
-    return pa.table(
-        {
-            "walkway": minutes.walkway,
-            "node_a": edge_a[minutes.walkway],
-            "node_b": edge_b[minutes.walkway],
-            "name": pa.array(names[minutes.walkway], pa.string()).dictionary_encode(),
-            "kind": pa.array(kinds[minutes.walkway], pa.string()).dictionary_encode(),
-            "width_m": walkways.width_m[minutes.walkway].astype(np.float32),
-            "minute_s": minutes.minute_s,
-            "density_ped_m2": minutes.density_ped_m2.astype(np.float32),
-            "entered": minutes.entered.astype(np.int32),
-            "level_of_service": pa.array(
-                _levels(minutes.density_ped_m2), pa.string()
-            ).dictionary_encode(),
-        }
-    )
-
-
-def _levels(density_ped_m2: FloatArray) -> npt.NDArray[np.object_]:
-    """Fruin's level of service of each density (twin.recognition.quality.level_of_service)."""
-    levels = fruin_density_ped_m2()
-    edges = np.array([edge for _, edge in levels])
-    names = np.array([level for level, _ in levels] + ["F"], dtype=object)
-    return names[np.searchsorted(edges, density_ped_m2, side="right")]
-
-
-def bottleneck_queues_table(scenario: Scenario, crowd: CrowdResult) -> pa.Table:
-    """One row per bottleneck and minute with anyone passing: passages, longest queue, mean wait."""
-    minutes = minute_queues(crowd, from_s=scenario.crowd.window_start_s)
-    names = np.array(crowd.bottleneck_names, dtype=object)
-    return pa.table(
-        {
-            "bottleneck": minutes.bottleneck,
-            "name": pa.array(names[minutes.bottleneck], pa.string()).dictionary_encode(),
-            "x_m": crowd.bottleneck_xy_m[minutes.bottleneck, 0],
-            "y_m": crowd.bottleneck_xy_m[minutes.bottleneck, 1],
-            "minute_s": minutes.minute_s,
-            "passed": minutes.passed.astype(np.int32),
-            "max_queue": minutes.max_queue.astype(np.int32),
-            "mean_wait_s": minutes.mean_wait_s.astype(np.float32),
-        }
-    )
-
-
-def crowd_section(scenario: Scenario, trips: Trips, crowd: CrowdResult) -> dict[str, Any]:
-    """The manifest's ``crowd`` figures: trips, speeds, the densest walkway-minute, the longest
-    queue, and Fruin's level of service reached on the busiest walkway."""
-    walk_s = crowd.arrive_s - trips.start_s
-    moving = walk_s > 0
-    queues = crowd.queues
-    window = scenario.crowd
-    in_window = queues.joined_s >= window.window_start_s
-    density = minute_density(crowd, from_s=window.window_start_s, to_s=window.window_end_s)
-    # The busiest walkway is the one with the densest minute; its level of service is that minute's.
-    peak = float(density.density_ped_m2.max()) if len(density) else 0.0
-    return {
-        "mean_trip_s": float(walk_s[moving].mean()) if moving.any() else None,
-        "mean_speed_m_s": float((crowd.route_length_m[moving] / walk_s[moving]).mean())
-        if moving.any()
-        else None,
-        "peak_density_ped_m2": peak,
-        "max_queue": int(queues.ahead[in_window].max()) if in_window.any() else 0,
-        "busiest_walkway_level_of_service": level_of_service(peak),
-    }
 
 
 def build_tables(
