@@ -17,8 +17,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from twin.errors import ResultsError
-from twin.results.manifest import MAX_MANIFEST_BYTES, RelativePath, first_problem
-from twin.results.reader import inside, resolve_folder
+from twin.results.manifest import RelativePath, first_problem
+from twin.results.reader import read_document, resolve_folder
 
 SUMMARY: Final = "summary.json"
 SWEEP_TABLE: Final = "sweep.parquet"  # a sweep's directory also has a summary.json
@@ -209,15 +209,9 @@ def read_loadtest(folder: str | Path, *, root: str | Path | None = None) -> Load
     """
     given = Path(folder)
     resolved = resolve_folder(given, Path(root) if root is not None else None, what="load-test")
-    path = inside(resolved, SUMMARY, source=given, what=SUMMARY)
-    if not path.is_file():
-        raise ResultsError(f"no {SUMMARY}: not a load-test directory", source=given)
-    try:
-        if path.stat().st_size > MAX_MANIFEST_BYTES:
-            raise ResultsError(f"{SUMMARY}: larger than {MAX_MANIFEST_BYTES} bytes", source=given)
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ResultsError(f"{SUMMARY}: unreadable ({exc.strerror})", source=given) from exc
+    data = read_document(
+        resolved, SUMMARY, source=given, missing=f"no {SUMMARY}: not a load-test directory"
+    )
     try:
         summary = LoadtestSummary.model_validate_json(data)
     except ValidationError as exc:

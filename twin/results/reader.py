@@ -118,6 +118,20 @@ def resolve_folder(path: Path, root: Path | None, *, what: str) -> Path:
     return folder
 
 
+def read_document(folder: Path, name: str, *, source: Path, missing: str) -> bytes:
+    """The bytes of the JSON document ``name`` in ``folder``: resolved inside it, present (else
+    ``missing`` is the refusal), no larger than MAX_MANIFEST_BYTES, and readable."""
+    path = inside(folder, name, source=source, what=name)
+    if not path.is_file():
+        raise ResultsError(missing, source=source)
+    try:
+        if path.stat().st_size > MAX_MANIFEST_BYTES:
+            raise ResultsError(f"{name}: larger than {MAX_MANIFEST_BYTES} bytes", source=source)
+        return path.read_bytes()
+    except OSError as exc:
+        raise ResultsError(f"{name}: unreadable ({exc.strerror})", source=source) from exc
+
+
 def read_results(path: str | Path, *, root: str | Path | None = None) -> Results:
     """Open a results directory, refusing a missing, incomplete, other-schema or off-schema one.
 
@@ -125,18 +139,12 @@ def read_results(path: str | Path, *, root: str | Path | None = None) -> Results
     """
     given = Path(path)
     folder = resolve_folder(given, Path(root) if root is not None else None, what="results")
-    manifest_path = inside(folder, MANIFEST, source=given, what=MANIFEST)
-    if not manifest_path.is_file():
-        raise ResultsError(
-            f"no {MANIFEST}: not a results directory, or the run did not finish", source=given
-        )
-    try:
-        size = manifest_path.stat().st_size
-        if size > MAX_MANIFEST_BYTES:
-            raise ResultsError(f"{MANIFEST}: larger than {MAX_MANIFEST_BYTES} bytes", source=given)
-        data = manifest_path.read_bytes()
-    except OSError as exc:
-        raise ResultsError(f"{MANIFEST}: unreadable ({exc.strerror})", source=given) from exc
+    data = read_document(
+        folder,
+        MANIFEST,
+        source=given,
+        missing=f"no {MANIFEST}: not a results directory, or the run did not finish",
+    )
     _check_status_and_version(data, given)
     try:
         typed = parse_manifest(data)

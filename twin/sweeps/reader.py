@@ -19,8 +19,8 @@ import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from twin.errors import ResultsError
-from twin.results.manifest import MAX_MANIFEST_BYTES, first_problem
-from twin.results.reader import inside, resolve_folder
+from twin.results.manifest import first_problem
+from twin.results.reader import inside, read_document, resolve_folder
 from twin.sweeps.tables import (
     BOOKKEEPING,
     COMPLETE,
@@ -150,15 +150,7 @@ def is_sweep_dir(folder: Path) -> bool:
 
 
 def _summary(folder: Path) -> SweepSummary:
-    path = inside(folder, SUMMARY, source=folder, what=SUMMARY)
-    if not path.is_file():
-        raise ResultsError(f"not a sweep: no {SUMMARY}", source=folder)
-    try:
-        if path.stat().st_size > MAX_MANIFEST_BYTES:
-            raise ResultsError(f"{SUMMARY}: larger than {MAX_MANIFEST_BYTES} bytes", source=folder)
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ResultsError(f"{SUMMARY}: unreadable ({exc.strerror})", source=folder) from exc
+    data = read_document(folder, SUMMARY, source=folder, missing=f"not a sweep: no {SUMMARY}")
     try:
         return SweepSummary.model_validate_json(data)
     except ValidationError as exc:
