@@ -1,16 +1,13 @@
-"""Benchmark: a simulated year of a scenario, and what the response funnel makes of its alerts.
+"""Benchmark: a period of consecutive days with the same people (``twin year``), its wall time and memory.
 
-A year of 365 whole days is too slow here (a King's Cross day's crowd alone takes about ten seconds),
-so the scenario's day is simulated on ``--days`` independent seeds (numpy SeedSequence.spawn, every
-stage for real) and scaled to 365 days: expected true and false alerts with 95% intervals (the wider
-of the Student-t interval of the daily mean and the exact Poisson interval: twin/sweeps/year.py) and how
-the funnel converts them into interventions. The first sampled day is published as a results
-directory with the year in its manifest (``year``) and a ``days`` table, so that ``twin report``
-shows it.
+Runs `twin.sweeps.year.run_year` on a local Dask cluster and prints the wall time, the days simulated
+per hour, the peak memory of this process and its worker processes together (sampled every second
+with psutil, summed over the process tree), and the period's per-person figures with their intervals.
+A killed benchmark resumes like ``twin year``: days already on disk are reused, and reported as such.
 
-    python benchmarks/bench_year.py                                   # kings_cross_2016.toml, 20 days
-    python benchmarks/bench_year.py --days 8 --out runs/kx2016-year --json
-    python benchmarks/bench_year.py scenarios/small_plaza.toml --days 5
+    python benchmarks/bench_year.py                                     # the default weekday, 60 days
+    python benchmarks/bench_year.py --days 10 --workers 2 --json
+    python benchmarks/bench_year.py scenarios/small_plaza.toml --days 14 --out runs/bench-year-plaza
 """
 
 from __future__ import annotations
@@ -18,100 +15,112 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from twin.results.publish import run_scenario
-from twin.results.writer import ResultsWriter
+import psutil
+
 from twin.scenario import load_scenario
-from twin.sweeps.year import DAYS, days_table, simulate_days, year_estimate
+from twin.sweeps.year import plan_year, run_year
 
-DEFAULT_SCENARIO = "scenarios/kings_cross_2016.toml"
-DEFAULT_DAYS = 20
-HEADLINE = (
-    ("true_alerts", "true alerts"),
-    ("false_alerts", "false alerts"),
-    ("incidents", "incidents"),
-    ("reviewed", "reviewed"),
-    ("dismissed", "dismissed"),
-    ("expired", "expired unreviewed"),
-    ("intercepted", "people stopped"),
-    ("right_person", "  right person"),
-    ("wrong_person", "  wrong person"),
-    ("lost", "lost"),
-    ("faces", "faces scanned"),
-    ("cost_gbp", "staff cost (GBP)"),
-)
+DEFAULT_SCENARIO = "scenarios/kings_cross_weekday.toml"
+DEFAULT_DAYS = 60
+SAMPLE_S = 1.0
 
 
-def measure(scenario_path: str, *, days: int, seed: int | None, out: Path) -> dict[str, Any]:
-    """Simulate the sampled days, publish the first with the year, and collect the figures."""
-    scenario = load_scenario(scenario_path)
-    base_seed = scenario.seed if seed is None else seed
-    began = time.perf_counter()
+class TreeMemory:
+    """Peak resident memory of this process and all its descendants together, sampled (bytes)."""
 
-    def progress(index: int, counts: dict[str, float]) -> None:
-        print(
-            f"day {index + 1}/{days}: {counts['alerts']:.0f} alerts "
-            f"({counts['true_alerts']:.0f} true), {counts['intercepted']:.0f} stopped, "
-            f"{time.perf_counter() - began:.0f} s",
-            file=sys.stderr,
-        )
+    def __init__(self) -> None:
+        self.peak_bytes = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
 
-    first, figures, seeds = simulate_days(scenario, days=days, seed=base_seed, on_day=progress)
-    year = year_estimate(figures, seeds=seeds)
+    def _sample(self) -> None:
+        root = psutil.Process()
+        while not self._stop.is_set():
+            total = 0
+            for process in [root, *root.children(recursive=True)]:
+                try:
+                    total += process.memory_info().rss
+                except psutil.Error:
+                    continue
+            self.peak_bytes = max(self.peak_bytes, total)
+            self._stop.wait(SAMPLE_S)
 
-    def annex(writer: ResultsWriter) -> dict[str, Any]:
-        writer.write_table(DAYS, days_table(figures, seeds))
-        return {"year": year}
+    def __enter__(self) -> TreeMemory:
+        self._thread.start()
+        return self
 
-    run_scenario(scenario, out=out, simulated=first, extra=annex)
-    return {
-        "scenario": scenario.name,
-        "base_seed": base_seed,
-        "wall_seconds": time.perf_counter() - began,
-        "results": str(out),
-        "year": year,
-    }
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO)
-    parser.add_argument("--days", type=int, default=DEFAULT_DAYS, help="days to sample (>= 2)")
-    parser.add_argument("--seed", type=int, default=None, help="base seed (default: scenario's)")
-    parser.add_argument("--out", type=Path, default=Path("runs/kx2016-year"))
-    parser.add_argument("--json", action="store_true", help="print one JSON document")
-    args = parser.parse_args()
-    if args.days < 2:
-        parser.error("--days must be at least 2")
-    report = measure(args.scenario, days=args.days, seed=args.seed, out=args.out)
-    if args.json:
-        print(json.dumps(report, indent=2))
-        return
-    year = report["year"]
-    print(
-        f"{report['scenario']}: a year of {year['days_per_year']} days from {year['days_sampled']} sampled days"
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    print(f"{'figure':<22}{'per day':>10}{'per year':>12}   95% interval")
-    for key, label in HEADLINE:
-        figure = year["figures"][key]
-        low, high = figure["ci95_per_year"]
+    parser.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO)
+    parser.add_argument(
+        "--days", type=int, default=DEFAULT_DAYS, help="calendar days in the period"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=None, help="Dask worker processes (default: cores)"
+    )
+    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument(
+        "--out", type=Path, default=None, help="period directory (default: runs/bench-year)"
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    args = parser.parse_args(argv)
+
+    scenario = load_scenario(args.scenario)
+    seed = scenario.seed if args.seed is None else args.seed
+    out = args.out or Path("runs") / "bench-year"
+    plan = plan_year(scenario, days=args.days, seed=seed, out=out)
+    began = time.perf_counter()
+    with TreeMemory() as memory:
+        outcome = run_year(plan, workers=args.workers)
+    wall_s = time.perf_counter() - began
+    summary = outcome.summary
+    people = summary.get("per_person", {})
+    figures: dict[str, Any] = {
+        "scenario": scenario.name,
+        "calendar_days": args.days,
+        "days_simulated": len(plan.runs),
+        "days_ran": outcome.ran,
+        "days_reused": outcome.reused,
+        "days_failed": len(outcome.failed),
+        "wall_s": wall_s,
+        "wall_s_per_day_ran": wall_s / outcome.ran if outcome.ran else None,
+        "peak_memory_gb": memory.peak_bytes / 2**30,
+        "workers": args.workers,
+        "per_person": {
+            name: value
+            for name, value in people.items()
+            if isinstance(value, dict) and "value" in value
+        },
+        "people": people.get("people"),
+        "people_on_site_two_days_or_more": people.get("people_on_site_two_days_or_more"),
+        "path": str(out),
+    }
+    if args.json:
+        print(json.dumps(figures, indent=2))
+    else:
+        print(f"{scenario.name}: {args.days} calendar days, {len(plan.runs)} simulated")
+        print(f"  ran {outcome.ran}, reused {outcome.reused}, failed {len(outcome.failed)}")
+        print(f"  wall {wall_s:.0f} s ({figures['wall_s_per_day_ran'] or 0:.0f} s per day ran)")
+        print(f"  peak memory, all processes: {figures['peak_memory_gb']:.2f} GB")
         print(
-            f"{label:<22}{figure['per_day']:>10.3g}{figure['per_year']:>12,.0f}   {low:,.0f} to {high:,.0f}"
+            f"  people {figures['people']}, on two days or more {figures['people_on_site_two_days_or_more']}"
         )
-    for name, share in year["conversion"].items():
-        if share is None:
-            shown = "n/a"
-        elif name == "alerts_per_incident":
-            shown = f"{share:.2f}"
-        else:
-            shown = f"{100 * share:.1f}%"
-        print(f"{name.replace('_', ' '):<34}{shown:>8}")
-    print(year["method"])
-    print(f"wall time {report['wall_seconds']:.0f} s; results (twin report): {report['results']}")
+        for name, figure in figures["per_person"].items():
+            print(f"  {name}: {figure['value']:g}  95% {figure['ci95']}")
+    return 1 if outcome.failed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,4 +1,4 @@
-"""The oversight report, the year estimate and the `audit verify` / `report` commands."""
+"""The oversight report (of a run, and of a period of days) and the `audit verify` / `report` commands."""
 
 from __future__ import annotations
 
@@ -11,18 +11,18 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from scipy import stats
+from distributed import Client, LocalCluster
 from typer.testing import CliRunner
 
 from twin.cli.oversight import app, audit_app
 from twin.oversight.figures import oversight_figures
 from twin.oversight.report import render_html
 from twin.response.ledger import LEDGER_FILE
-from twin.results.publish import run_scenario
 from twin.results.reader import read_results
-from twin.run.runner import run_simulation
 from twin.scenario import load_scenario
-from twin.sweeps.year import day_counts, days_table, poisson_rate_ci, year_estimate, yearly_figure
+from twin.sweeps.period import poisson_rate_ci
+from twin.sweeps.period_reader import read_period
+from twin.sweeps.year import day_dir, plan_year, run_year
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAZA = ROOT / "scenarios" / "small_plaza.toml"
@@ -38,24 +38,25 @@ OVERRIDES = [
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A published plaza run with a (two-day) year section."""
+def period_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A published two-day plaza period (``twin year``) on an in-process Dask worker."""
     scenario = load_scenario(PLAZA, overrides=OVERRIDES)
-    output = run_simulation(scenario)
-    second = run_simulation(scenario, seed=scenario.seed + 1)
-    days = [
-        day_counts(run.trips, run.decisions, run.response)
-        for run in (output, second)
-        if run.response is not None
-    ]
-
-    def year(writer):  # type: ignore[no-untyped-def]
-        writer.write_table("days", days_table(days, [scenario.seed, scenario.seed + 1]))
-        return {"year": year_estimate(days, seeds=[scenario.seed, scenario.seed + 1])}
-
-    out = tmp_path_factory.mktemp("report") / "run"
-    run_scenario(scenario, out=out, simulated=output, extra=year)
+    out = tmp_path_factory.mktemp("report") / "period"
+    with (
+        LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        Client(cluster, set_as_default=False) as client,
+    ):
+        outcome = run_year(plan_year(scenario, days=2, seed=scenario.seed, out=out), client=client)
+    assert not outcome.failed
     return out
+
+
+@pytest.fixture(scope="module")
+def run_dir(period_dir: Path) -> Path:
+    """The period's first day: a run's results directory like any other."""
+    return day_dir(period_dir, 0)
 
 
 def tampered_copy(run_dir: Path, tmp_path: Path, line: int) -> Path:
@@ -85,7 +86,7 @@ def test_figures_agree_with_the_run(run_dir: Path) -> None:
     group = figures["groups"]["all"]
     assert group["scanned_passers_by"] == figures["scanning"]["passers_by_scanned"]
     assert group["wrong_interventions"] == funnel["wrong_person"]
-    assert {"incidents", "interventions", "funnel", "days"} <= set(manifest["tables"])
+    assert {"incidents", "interventions", "funnel", "people"} <= set(manifest["tables"])
     assert manifest["tables"]["incidents"]["rows"] == funnel["incidents"]
     assert manifest["stage_seconds"]["response"] >= 0.0
     people = figures["people"]
@@ -107,8 +108,9 @@ class _Tags(HTMLParser):
         self.text.append(data)
 
 
-def test_the_html_report_is_plain_and_escaped(run_dir: Path) -> None:
-    page = render_html(oversight_figures(read_results(run_dir)))
+def test_the_html_report_is_plain_and_escaped(run_dir: Path, period_dir: Path) -> None:
+    period = read_period(period_dir).summary
+    page = render_html(oversight_figures(read_results(run_dir), period=period))
     parser = _Tags()
     parser.feed(page)
     assert "script" not in parser.tags
@@ -122,7 +124,8 @@ def test_the_html_report_is_plain_and_escaped(run_dir: Path) -> None:
         "Errors by group",
         "Proportionality",
         "Staff time and cost",
-        "Over a year",
+        "Over the period",
+        "Innocent people wrongly flagged at least once",
         "The record",
     ):
         assert heading in text
@@ -171,67 +174,41 @@ def test_audit_verify_as_a_real_process(run_dir: Path, tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
 
 
-def test_report_writes_html_and_prints_json(run_dir: Path, tmp_path: Path) -> None:
+def test_report_of_a_period_writes_html_and_prints_json(period_dir: Path, tmp_path: Path) -> None:
     runner = CliRunner()
     page = tmp_path / "out" / "report.html"
-    shown = runner.invoke(app, ["report", str(run_dir), "--html", str(page)])
+    shown = runner.invoke(app, ["report", str(period_dir), "--html", str(page)])
     assert shown.exit_code == 0, shown.output
     assert page.read_text().startswith("<!DOCTYPE html>")
-    assert "Right alerts a year" in shown.output
-    assert "Innocent people flagged" in shown.output
-    as_json = runner.invoke(app, ["report", str(run_dir), "--json"])
+    assert "Over the period" in page.read_text()
+    assert "Wrong alerts a year" in shown.output
+    assert "Innocent people wrongly flagged at least once" in shown.output
+    as_json = runner.invoke(app, ["report", str(period_dir), "--json"])
     figures = json.loads(as_json.output)
-    assert figures["year"]["days_sampled"] == 2
+    summary = json.loads((period_dir / "year.json").read_text())
+    assert figures["period"]["days_complete"] == 2
+    assert figures["period"]["per_person"] == summary["per_person"]
+    assert (
+        figures["funnel"]["alerts"]
+        == read_results(day_dir(period_dir, 0)).manifest["counts"]["alerts"]
+    )
     assert "wrongly flagged" in figures["people"]["in_words"]
 
 
-def test_a_yearly_figure_scales_the_daily_mean_with_the_wider_interval() -> None:
-    daily = [3.0, 5.0, 4.0, 6.0]
-    figure = yearly_figure(daily, count=True)
-    assert figure["per_year"] == pytest.approx(4.5 * 365)
-    t_low, t_high = stats.t.interval(0.95, df=3, loc=4.5, scale=stats.sem(daily))
-    assert figure["t_ci95_per_year"] == pytest.approx([t_low * 365, t_high * 365])
-    low, high = figure["ci95_per_year"]
-    assert low <= min(t_low * 365, figure["poisson_ci95_per_year"][0])
-    assert high >= max(t_high * 365, figure["poisson_ci95_per_year"][1])
-    assert low < figure["per_year"] < high
-
-
-def test_days_without_events_still_bound_the_year_from_above() -> None:
-    figure = yearly_figure([0.0] * 10, count=True)
-    assert figure["per_year"] == 0.0
-    assert figure["ci95_per_year"][0] == 0.0
-    assert figure["ci95_per_year"][1] == pytest.approx(365 * 3.6889 / 10, rel=1e-3)  # Garwood
+def test_a_period_whose_summary_was_edited_is_refused_in_one_line(
+    period_dir: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "period"
+    shutil.copytree(period_dir, copy)
+    summary = json.loads((copy / "year.json").read_text())
+    summary["days_complete"] = "two"
+    (copy / "year.json").write_text(json.dumps(summary))
+    refused = CliRunner().invoke(app, ["report", str(copy)])
+    assert refused.exit_code == 2
+    assert "year.json: days_complete" in refused.output
+    assert len(refused.output.strip().splitlines()) == 1
 
 
 def test_poisson_interval_matches_the_exact_limits() -> None:
     low, high = poisson_rate_ci(10, 1)
     assert (low, high) == pytest.approx((4.795, 18.39), abs=0.01)
-
-
-def test_year_estimate_reports_the_funnels_conversions() -> None:
-    day = {
-        "pedestrians": 100.0,
-        "faces": 90.0,
-        "alerts": 4.0,
-        "true_alerts": 1.0,
-        "false_alerts": 3.0,
-        "incidents": 4.0,
-        "expired": 0.0,
-        "reviewed": 4.0,
-        "dismissed": 2.0,
-        "credible": 2.0,
-        "dispatched": 2.0,
-        "intercepted": 1.0,
-        "right_person": 1.0,
-        "wrong_person": 0.0,
-        "lost": 1.0,
-        "operator_busy_h": 0.1,
-        "officer_busy_h": 0.2,
-        "cost_gbp": 900.0,
-    }
-    year = year_estimate([day, day], seeds=[1, 2])
-    assert year["conversion"]["alerts_to_interventions"] == pytest.approx(0.25)
-    assert year["conversion"]["interventions_right_person"] == pytest.approx(1.0)
-    assert year["figures"]["cost_gbp"]["poisson_ci95_per_year"] is None
-    assert "independent simulated days" in year["method"]

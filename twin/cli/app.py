@@ -428,6 +428,10 @@ def _mount_sub_apps() -> None:
     app.command("validate")(validate)
     app.command("uncertainty")(uncertainty)
 
+    from twin.cli.year import year
+
+    app.command("year")(year)
+
 
 _mount_sub_apps()
 

@@ -23,7 +23,7 @@ from rich.table import Table
 from twin.cli.support import refuse_bad_input
 from twin.errors import ResultsError
 from twin.oversight.figures import oversight_figures
-from twin.oversight.report import number, percent, render_html
+from twin.oversight.report import PERIOD_PERSON_ROWS, number, percent, render_html
 from twin.response.ledger import verify
 from twin.response.signing import (
     CHECKPOINTS_FILE,
@@ -213,22 +213,34 @@ def _summary(figures: dict[str, Any]) -> Table:
             "intact" if check.get("intact") else f"BROKEN at entry {check.get('first_bad_entry')}",
         ),
     ]
-    year = figures.get("year")
-    if year:
+    period = figures.get("period")
+    if period:
         rows.append(
-            ("Above: the first sampled day; below: a year", f"{year['days_sampled']} days sampled")
+            (
+                "Above: the period's first day; below: the whole period",
+                f"{period['days_complete']} simulated days of {period['days']}",
+            )
         )
+        for key, label in PERIOD_PERSON_ROWS:
+            figure = period["per_person"][key]
+            interval = figure["ci95"]
+            shown = (
+                ""
+                if interval is None
+                else f" (95%: {number(interval[0])} to {number(interval[1])})"
+            )
+            value = percent(figure["value"]) if key.startswith("share") else number(figure["value"])
+            rows.append((label, value + shown))
         for key, label in (
-            ("true_alerts", "Right alerts a year"),
             ("false_alerts", "Wrong alerts a year"),
-            ("intercepted", "People stopped a year"),
             ("wrong_person", "Wrong people stopped a year"),
         ):
-            figure = year["figures"][key]
-            low, high = figure["ci95_per_year"]
-            rows.append(
-                (label, f"{number(figure['per_year'])} (95%: {number(low)} to {number(high)})")
-            )
+            yearly = period["per_day"].get(key)
+            if yearly and yearly["ci95_per_year"]:
+                low, high = yearly["ci95_per_year"]
+                rows.append(
+                    (label, f"{number(yearly['per_year'])} (95%: {number(low)} to {number(high)})")
+                )
     sure = figures.get("how_sure") or {}
     if "validation" in sure:
         summary = sure["validation"]["summary"]
@@ -260,7 +272,7 @@ def report(
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """The oversight report of a run, in plain words.
+    """The oversight report of a run (or of a period of days, twin year), in plain words.
 
     Who was on the watchlist and on whose authority, faces scanned, alerts, what operators and
     officers did, errors by group, proportionality, staff time and cost, the ledger's check.
@@ -271,9 +283,15 @@ def report(
 
       twin report runs/plaza --html report.html
 
-      twin report runs/kx2016-year --json
+      twin report runs/year-kings_cross_weekday-seed20190902 --json   # a period of days
     """
-    figures = oversight_figures(read_results(run))
+    from twin.sweeps.period_reader import is_period_dir, read_period
+
+    if is_period_dir(run):
+        period = read_period(run)
+        figures = oversight_figures(read_results(period.first_day), period=period.summary)
+    else:
+        figures = oversight_figures(read_results(run))
     if html is not None:
         _write_text_atomic(html, render_html(figures))
     if as_json:

@@ -48,8 +48,9 @@ def _scanned_passers_by(results: Results) -> int:
     return int((table["captures"] > 0).sum())
 
 
-def oversight_figures(results: Results) -> dict[str, Any]:
-    """Every figure of the oversight report, JSON-ready (docs/response.md)."""
+def oversight_figures(results: Results, *, period: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Every figure of the oversight report, JSON-ready (docs/response.md). ``period``: the summary
+    of the period of days ``results`` is the first day of (``twin year``), reported after the day."""
     manifest = results.manifest
     response = manifest.get("response")
     if not response:
@@ -116,7 +117,7 @@ def oversight_figures(results: Results) -> dict[str, Any]:
         "groups": groups,
         "proportionality": response["proportionality"],
         "ledger": {**ledger_info, "verification": check},
-        "year": manifest.get("year"),
+        "period": period,
     }
     sure = how_sure_figures(results.path, scenario["name"])
     if sure is not None:

@@ -13,6 +13,37 @@ from typing import Any, Final
 
 NOT_APPLICABLE: Final = "n/a"
 NOT_RECORDED: Final = "not recorded"
+#: A period's per-person figures in the report: key and plain words.
+PERIOD_PERSON_ROWS: Final = (
+    ("innocent_people_flagged", "Innocent people wrongly flagged at least once"),
+    ("innocent_people_flagged_on_two_days_or_more", "… of them, flagged on two days or more"),
+    (
+        "most_false_alerts_on_one_innocent_person",
+        "Wrong alerts on the most-flagged innocent person",
+    ),
+    ("share_of_false_alerts_on_top_1pct_flagged", "Share of wrong alerts on the most-flagged 1%"),
+    ("innocent_people_stopped", "Innocent people stopped"),
+    ("innocent_people_stopped_twice_or_more", "… of them, stopped twice or more"),
+    ("watchlisted_people_alerted", "Watchlisted people alerted on"),
+)
+#: A period's per-day figures in the report: key and plain words.
+PERIOD_DAY_ROWS: Final = (
+    ("searches", "Faces searched"),
+    ("alerts", "Alerts"),
+    ("true_alerts", "Right alerts"),
+    ("false_alerts", "Wrong alerts"),
+    ("innocent_people_flagged", "Innocent people wrongly flagged"),
+    ("incidents", "Incidents"),
+    ("reviewed", "Reviewed"),
+    ("dismissed", "Dismissed"),
+    ("dispatched", "Officer sent"),
+    ("intercepted", "People stopped"),
+    ("right_person", "… the right person"),
+    ("wrong_person", "… the wrong person"),
+    ("lost", "Lost"),
+    ("operator_busy_h", "Operator hours spent reviewing"),
+    ("cost_gbp", "Staff cost (GBP)"),
+)
 
 _STYLE: Final = """
 body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem;
@@ -209,55 +240,57 @@ def _people(figures: dict[str, Any]) -> list[str]:
     return [_p(escape(people["in_words"])), _table(None, rows), _table(header, by_group)]
 
 
-def _year(figures: dict[str, Any]) -> list[str]:
-    year = figures.get("year")
-    if not year:
+def _period(figures: dict[str, Any]) -> list[str]:
+    """The period of days the report's day belongs to: people over the period, then days and a year."""
+    period = figures.get("period")
+    if not period:
         return []
-    labels = {
-        "faces": "Faces scanned",
-        "alerts": "Alerts",
-        "true_alerts": "Right alerts",
-        "false_alerts": "Wrong alerts",
-        "incidents": "Incidents",
-        "reviewed": "Reviewed",
-        "dismissed": "Dismissed",
-        "dispatched": "Officer sent",
-        "intercepted": "People stopped",
-        "right_person": "… the right person",
-        "wrong_person": "… the wrong person",
-        "lost": "Lost",
-        "operator_busy_h": "Operator hours spent reviewing",
-        "cost_gbp": "Staff cost (GBP)",
-    }
-    rows = []
-    for key, label in labels.items():
-        figure = year["figures"].get(key)
+    people = period["per_person"]
+    person_rows = []
+    for key, label in PERIOD_PERSON_ROWS:
+        figure = people[key]
+        interval = figure.get("ci95")
+        share = key.startswith("share")
+        shown_value = percent(figure["value"]) if share else number(figure["value"])
+        if interval is None:
+            shown = NOT_APPLICABLE
+        elif share:
+            shown = f"{percent(interval[0])} to {percent(interval[1])}"
+        else:
+            shown = f"{number(interval[0])} to {number(interval[1])}"
+        person_rows.append((label, shown_value, shown))
+    day_rows = []
+    for key, label in PERIOD_DAY_ROWS:
+        figure = period["per_day"].get(key)
         if figure is None:
             continue
         interval = figure.get("ci95_per_year")
         shown = f"{number(interval[0])} to {number(interval[1])}" if interval else NOT_APPLICABLE
-        rows.append((label, number(figure["per_day"]), number(figure["per_year"]), shown))
-    conversion = year["conversion"]
+        day_rows.append((label, number(figure["per_day"]), number(figure["per_year"]), shown))
+    conversion = period.get("conversion") or {}
     return [
         _p(
-            f"Estimated from {year['days_sampled']} independently simulated days, scaled to "
-            f"{year['days_per_year']} days."
+            f"{number(period['days_complete'])} simulated days of a {number(period['days'])}-day "
+            f"period from {escape(period['first_day'])} (the scenario's day on "
+            f"{escape(', '.join(period['calendar_days']))}), with the same people coming back: "
+            f"{number(people['people'])} people in all, "
+            f"{number(people['people_on_site_two_days_or_more'])} of them on two days or more."
         ),
-        _table(("Figure", "Per day (mean)", "Expected in a year", "95% interval"), rows),
+        _table(("Over the period", "Count", "95% interval (days resampled)"), person_rows),
+        _table(("Figure", "Per day (mean)", "Expected in a year", "95% interval"), day_rows),
         _table(
             None,
             [
-                ("Alerts that became a stop", percent(conversion["alerts_to_interventions"])),
-                ("Stops of the right person", percent(conversion["interventions_right_person"])),
-                ("Incidents reviewed before expiry", percent(conversion["incidents_reviewed"])),
-                ("Reviews judged credible", percent(conversion["reviewed_judged_credible"])),
+                ("Alerts that became a stop", percent(conversion.get("alerts_to_interventions"))),
                 (
-                    "Credible incidents ending in a stop",
-                    percent(conversion["credible_intercepted"]),
+                    "Stops of the right person",
+                    percent(conversion.get("interventions_right_person")),
                 ),
+                ("Incidents reviewed before expiry", percent(conversion.get("incidents_reviewed"))),
+                ("Reviews judged credible", percent(conversion.get("reviewed_judged_credible"))),
             ],
         ),
-        _p(year["method"], "note"),
+        _p(period["method"], "note"),
     ]
 
 
@@ -345,12 +378,12 @@ def render_html(figures: dict[str, Any]) -> str:
         *(
             [
                 _p(
-                    "This run carries a simulated year: the sections before 'Over a year' "
-                    "describe its first sampled day only.",
+                    "This report is of a period of days: the sections before 'Over the period' "
+                    "describe its first simulated day only.",
                     "note",
                 )
             ]
-            if figures.get("year")
+            if figures.get("period")
             else []
         ),
         "<h2>What ran, where and when</h2>",
@@ -439,7 +472,7 @@ def render_html(figures: dict[str, Any]) -> str:
                 ("Staff cost (GBP)", number(staff["cost_gbp"])),
             ],
         ),
-        *(["<h2>Over a year</h2>", *_year(figures)] if figures.get("year") else []),
+        *(["<h2>Over the period</h2>", *_period(figures)] if figures.get("period") else []),
         *_how_sure(figures),
         "<h2>The record</h2>",
         _p(

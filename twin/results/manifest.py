@@ -12,7 +12,7 @@ Policy, for every model here:
 - **extra keys forbidden** in every section the twin writes: a key no writer produces is a manifest
   from another version of the twin, or edited by hand, and is refused with its name. Maps keyed by
   data (groups, batch sizes), the resolved scenario, the BLAS kernel's description, the watchlist's
-  provenance and a year's figures are typed by their values only. The ledger section allows extra
+  provenance are typed by their values only. The ledger section allows extra
   keys: a signed ledger adds its signature fields there (docs/response.md).
 - **paths are relative to the run**: a table's ``file``, ``site.map`` and ``response.ledger.file``
   must be a plain relative path with no ``..`` part; the reader then resolves each inside the run.
@@ -288,6 +288,13 @@ class Crowd(_Section):
     busiest_walkway_level_of_service: Literal["A", "B", "C", "D", "E", "F"]
 
 
+class PeriodDay(_Section):
+    """Which day of a period of days (``twin year``) a run is: its index and day of the week."""
+
+    index: Count
+    weekday: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
 class Manifest(_Section):
     """A complete run's ``manifest.json`` (docs/results.md)."""
 
@@ -309,7 +316,7 @@ class Manifest(_Section):
     matcher: Matcher
     tables: dict[str, TableEntry]
     response: Response | None = None
-    year: dict[str, Any] | None = None  # a year's directory only (benchmarks/bench_year.py)
+    period_day: PeriodDay | None = None  # a day of a period of days only (twin year)
 
 
 def first_problem(exc: ValidationError) -> str:

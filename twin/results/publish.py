@@ -28,19 +28,21 @@ def run_scenario(
     *,
     out: Path,
     seed: int | None = None,
+    day: int = 0,
     progress: RunProgress | None = None,
     simulated: RunOutput | None = None,
     extra: Callable[[ResultsWriter], dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Run the scenario and publish its results directory at ``out``. Returns the manifest.
 
+    ``day``: the day of a period run on one seed (`twin.run.runner.run_simulation`).
     ``simulated``: publish this output of `run_simulation` instead of running again; ``extra``
     writes more into the folder before it is published and returns manifest sections to add.
     """
     began = time.perf_counter()
     started_utc = datetime.now(UTC).isoformat(timespec="seconds")
     with results_writer(out) as writer:
-        output = simulated or run_simulation(scenario, seed=seed, progress=progress)
+        output = simulated or run_simulation(scenario, seed=seed, day=day, progress=progress)
         if progress is not None:
             progress.stage("recording results")
         record_began = time.perf_counter()

@@ -37,7 +37,6 @@ FUNNEL: Final = "funnel"
 PEOPLE: Final = "people"
 WALKWAY_DENSITY: Final = "walkway_density"
 BOTTLENECK_QUEUES: Final = "bottleneck_queues"
-DAYS: Final = "days"  # a year's directory only
 #: The tables a run writes, in the order docs/results.md lists them.
 TABLES: Final = (
     DECISIONS, ALERTS, TIMESERIES, CAMERAS, PEDESTRIANS, ID_PROBABILITY, PEOPLE, WALKWAY_DENSITY,
@@ -145,7 +144,6 @@ WRONG_PERSON_COL: Final = "wrong_person"
 LOST_COL: Final = "lost"
 OPERATOR_BUSY_S_COL: Final = "operator_busy_s"
 OPERATOR_UTILISATION_COL: Final = "operator_utilisation"
-DAY_COL: Final = "day"
 WALKWAY_COL: Final = "walkway"
 NODE_A_COL: Final = "node_a"
 NODE_B_COL: Final = "node_b"
@@ -157,7 +155,6 @@ BOTTLENECK_COL: Final = "bottleneck"
 PASSED_COL: Final = "passed"
 MAX_QUEUE_COL: Final = "max_queue"
 MEAN_WAIT_S_COL: Final = "mean_wait_s"
-SEED_COL: Final = "seed"
 
 DECISIONS_COLUMNS: Final = (
     SEARCH_ID_COL, TIME_S_COL, CAMERA_ID_COL, PEDESTRIAN_COL, PERSON_COL, SUBJECT_COL, GROUP_COL,
@@ -210,11 +207,9 @@ BOTTLENECK_QUEUES_COLUMNS: Final = (
     BOTTLENECK_COL, NAME_COL, X_M_COL, Y_M_COL, MINUTE_S_COL, PASSED_COL, MAX_QUEUE_COL,
     MEAN_WAIT_S_COL,
 )  # fmt: skip
-#: A year's days: the day and its seed, then one column per figure of the day (twin/sweeps/year.py).
-DAYS_COLUMNS: Final = (DAY_COL, SEED_COL)
 
 #: Every table's columns, in the order they are written. Readers require them all; writers write
-#: exactly these (``days`` adds its figures after them).
+#: exactly these.
 COLUMNS: Final[dict[str, tuple[str, ...]]] = {
     DECISIONS: DECISIONS_COLUMNS,
     ALERTS: DECISIONS_COLUMNS,  # the alerting rows of decisions
@@ -228,7 +223,6 @@ COLUMNS: Final[dict[str, tuple[str, ...]]] = {
     PEOPLE: PEOPLE_COLUMNS,
     WALKWAY_DENSITY: WALKWAY_DENSITY_COLUMNS,
     BOTTLENECK_QUEUES: BOTTLENECK_QUEUES_COLUMNS,
-    DAYS: DAYS_COLUMNS,
 }
 #: Columns of text (plain or dictionary-encoded) and of lists; every other column holds numbers
 #: (integers, floats, or true/false).
@@ -237,8 +231,6 @@ TEXT_COLUMNS: Final = frozenset(
      NAME_COL, POST_COL, TAGS_COL, TARGET_CAMERA_ID_COL, LEVEL_OF_SERVICE_COL}
 )  # fmt: skip
 LIST_COLUMNS: Final = frozenset({SEARCH_IDS_COL, CAMERAS_COL})
-#: Tables whose columns may go on past the listed ones.
-OPEN_TABLES: Final = frozenset({DAYS})
 
 
 def _kind(data_type: pa.DataType) -> str:
@@ -262,7 +254,7 @@ def column_kind_problem(name: str, schema: pa.Schema) -> str | None:
     if name not in COLUMNS:
         return None
     for field in schema:
-        if field.name not in COLUMNS[name] and name not in OPEN_TABLES:
+        if field.name not in COLUMNS[name]:
             continue
         want = (
             "text"
@@ -297,7 +289,7 @@ def column_problem(
     missing = [c for c in expected if c not in columns]
     if missing:
         return f"table {name!r} lacks column(s) {', '.join(missing)}"
-    if exact and name not in OPEN_TABLES and tuple(columns) != expected:
+    if exact and tuple(columns) != expected:
         extra = [c for c in columns if c not in expected]
         if extra:
             return f"table {name!r} has column(s) the schema does not name: {', '.join(extra)}"

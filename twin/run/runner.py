@@ -126,12 +126,21 @@ def _service_model(
 
 
 def run_simulation(
-    scenario: Scenario, *, seed: int | None = None, progress: RunProgress | None = None
+    scenario: Scenario,
+    *,
+    seed: int | None = None,
+    day: int = 0,
+    progress: RunProgress | None = None,
 ) -> RunOutput:
-    """Run the scenario in memory and return everything it computed."""
+    """Run the scenario in memory and return everything it computed.
+
+    ``day``: the day of a period of days run on one seed (`twin.streams`): day 0 is the run of the
+    seed; a later day has its own walkers and captures, the same people coming back with the same
+    faces, and the same watchlist.
+    """
     progress = progress or _Silent()
     seed = scenario.seed if seed is None else seed
-    streams = streams_for(seed)
+    streams = streams_for(seed, day=day)
     clock = StageClock()
 
     progress.stage("loading the site")
@@ -165,6 +174,7 @@ def run_simulation(
         scenario.watchlist,
         streams.population,
         seed=seed,
+        day=day,
     )
     clock.lap("captures")
 

@@ -14,6 +14,7 @@ from twin.scenario.base import (
     StrictModel,
     parse_clock,
 )
+from twin.scenario.calendar import WEEKDAYS, CalendarConfig, Weekday
 from twin.scenario.cameras import CamerasConfig
 from twin.scenario.crowd import (
     INBOUND_WEEKDAY,
@@ -60,7 +61,9 @@ __all__ = [
     "PROJECT_ROOT",
     "SECONDS_PER_DAY",
     "THROUGH_WEEKDAY",
+    "WEEKDAYS",
     "AssumptionRange",
+    "CalendarConfig",
     "CamerasConfig",
     "CapacityConfig",
     "CrowdConfig",
@@ -86,6 +89,7 @@ __all__ = [
     "TripKind",
     "TripKindName",
     "WatchlistConfig",
+    "Weekday",
     "find_scenario",
     "format_validation_error",
     "load_scenario",

@@ -24,6 +24,7 @@ from pydantic import Field, ValidationError
 from twin.errors import ScenarioError
 from twin.scenario.assumptions import AssumptionRange
 from twin.scenario.base import DEFAULT_SCENARIO, PROJECT_ROOT, StrictModel
+from twin.scenario.calendar import CalendarConfig
 from twin.scenario.cameras import CamerasConfig
 from twin.scenario.crowd import CrowdConfig, SiteConfig
 from twin.scenario.faces import FacesConfig, PopulationConfig, WatchlistConfig
@@ -47,6 +48,7 @@ class Scenario(StrictModel):
     pipeline: PipelineConfig = Field(default_factory=PipelineConfig)
     response: ResponseConfig = Field(default_factory=ResponseConfig)
     loadtest: LoadtestConfig = Field(default_factory=LoadtestConfig)
+    calendar: CalendarConfig = Field(default_factory=CalendarConfig)
     assumptions: dict[str, AssumptionRange] = Field(
         default_factory=dict,
         description=(

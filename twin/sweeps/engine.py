@@ -176,13 +176,12 @@ def dask_threads_by_host(client: Client) -> dict[str, int]:
     return threads
 
 
-def run_point(
-    run: PointRun, threads_by_host: Mapping[str, int], matcher_threads: int | None = None
-) -> dict[str, Any]:
-    """Run one replication of one point (on a Dask worker) and publish its results. Returns the
-    manifest. The matcher gets ``matcher_threads``, by default its share of the host's cores."""
+def configure_worker_threads(
+    threads_by_host: Mapping[str, int], matcher_threads: int | None = None
+) -> None:
+    """Give this worker's matcher ``matcher_threads``, by default its share of the host's cores
+    (the host's cores over the Dask threads on it, at least one)."""
     from twin.matcher import configure_threads
-    from twin.results.publish import run_scenario
 
     cores = usable_cores()
     try:
@@ -191,6 +190,16 @@ def run_point(
         host = ""
     sharing = max(1, threads_by_host.get(host, cores))
     configure_threads(matcher_threads or max(1, cores // sharing))
+
+
+def run_point(
+    run: PointRun, threads_by_host: Mapping[str, int], matcher_threads: int | None = None
+) -> dict[str, Any]:
+    """Run one replication of one point (on a Dask worker) and publish its results. Returns the
+    manifest. The matcher gets ``matcher_threads``, by default its share of the host's cores."""
+    from twin.results.publish import run_scenario
+
+    configure_worker_threads(threads_by_host, matcher_threads)
     return run_scenario(run.scenario, out=run.out, seed=run.seed)
 
 

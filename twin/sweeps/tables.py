@@ -11,18 +11,14 @@ rewritten atomically, so a reader never sees half a file. Schema: docs/sweeps.md
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, Final, Literal
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from twin.results.writer import write_json_atomic
+from twin.results.writer import write_json_atomic, write_table_atomic
 from twin.sweeps.plan import PointRun, SweepPlan, is_scenario_field
 from twin.sweeps.stats import CONFIDENCE, mean_ci
 
@@ -213,22 +209,11 @@ def sweep_summary(plan: SweepPlan, records: Iterable[RunRecord]) -> dict[str, An
     }
 
 
-def _write_parquet_atomic(path: Path, table: pa.Table) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        pq.write_table(table, tmp, compression="zstd")
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_index(plan: SweepPlan, records: Iterable[RunRecord]) -> dict[str, Any]:
     """Rewrite sweep.parquet and summary.json atomically. Returns the summary."""
     listed = list(records)
     plan.out.mkdir(parents=True, exist_ok=True)
-    _write_parquet_atomic(plan.out / SWEEP_TABLE, sweep_table(plan, listed))
+    write_table_atomic(plan.out / SWEEP_TABLE, sweep_table(plan, listed))
     summary = sweep_summary(plan, listed)
     write_json_atomic(plan.out / SUMMARY, summary)
     return summary

@@ -1,206 +1,396 @@
-"""A year of a deployment, estimated from a sample of independent simulated days.
+"""A period of consecutive days with the same people: ``twin year SCENARIO --days N``.
 
-Simulating 365 whole days is too slow to be useful (a King's Cross day's crowd alone takes about ten
-seconds here), and most of them would say the same thing. Instead the scenario's day is simulated on
-``days`` independent seeds (the children of ``numpy.random.SeedSequence(seed).spawn``, as sweeps
-replicate), every stage for real, and each day's counts (faces, alerts, incidents, interventions) are
-scaled to a year of 365 such days.
+The period starts on the calendar's ``first_day`` (`twin.scenario.calendar`) and runs the scenario's
+day on every day of the week the calendar names, on one seed: day 0 is exactly ``twin run`` of that
+seed, and every later day has its own walkers, captures and responses (`twin.streams`), while the
+people who come back are the same people with the same faces, searched against the same enrolment
+images (`twin.recognition.population`, `twin.recognition.persons`). On a Saturday or Sunday the
+footfall is the calendar's ``weekend_footfall`` share of the scenario's and nobody of a weekday-only
+kind comes (their share of trips goes to the other kinds, pro rata).
 
-The expected yearly count of a figure is 365 × its mean per sampled day. Its 95% interval is the
-wider of two, both from scipy.stats:
+Each simulated day publishes a full results directory, atomically, under ``DIR/days/day-NNN/`` (its
+manifest names the day: ``period_day``), on Dask workers like a sweep's runs (`twin.sweeps.engine`).
+The period's index is rewritten as days finish, at the end and on interrupt, each file atomically:
 
-- the **Student-t interval** of the mean daily count, which follows whatever spread the days show
-  (a few heavy days with one watchlisted regular, or none); and
-- the **exact Poisson (Garwood) interval** of the rate behind the sampled days' total count, which
-  stays honest when the counts are small (a t interval on days that all saw zero has zero width).
+- ``year.json``: the plan, every day's status, and the period's figures with intervals
+  (`twin.sweeps.period`);
+- ``days.parquet``: one row per calendar day of the period (simulated or not) and its figures;
+- ``people.parquet``: one row per person seen in the period, their days on site and days flagged,
+  and their visits, searches, alerts and stops summed over the period.
 
-What the sample cannot show, it does not claim: every sampled day is the scenario's day (the shipped
-profiles are weekdays), so weekends, holidays, seasons and events are not in it.
+Re-running the same command skips every day whose results are complete for the same scenario, seed
+and day, so a killed period loses at most the days in flight and never counts a day twice.
 """
+
+# distributed's client API is only partly annotated.
+# mypy: disable-error-code="no-untyped-call"
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Final
+import time
+import traceback
+import uuid
+from collections.abc import Mapping
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final, Protocol
 
 import numpy as np
 import pyarrow as pa
-from scipy import stats
+from distributed import Client, Future, as_completed
 
-from twin.crowd.demand import Trips
-from twin.recognition.decisions import Decisions
-from twin.response.simulation import ResponseResult
-from twin.results.response_tables import funnel_counts, staff_figures
-from twin.run.runner import RunOutput, run_simulation
-from twin.scenario import Scenario
-from twin.sweeps.plan import replication_seeds
-from twin.sweeps.stats import CONFIDENCE, mean_ci
-
-DAYS_PER_YEAR: Final = 365
-DAYS: Final = "days"
-#: Per-day counts the year is estimated for (integer counts: Poisson and t intervals).
-COUNT_FIGURES: Final = (
-    "pedestrians",
-    "faces",
-    "alerts",
-    "true_alerts",
-    "false_alerts",
-    "incidents",
-    "expired",
-    "reviewed",
-    "dismissed",
-    "credible",
-    "dispatched",
-    "intercepted",
-    "right_person",
-    "wrong_person",
-    "lost",
+from twin.errors import ResultsError, TwinInputError
+from twin.results.reader import read_results
+from twin.results.schema import MANIFEST, PEOPLE
+from twin.results.writer import ResultsWriter, write_json_atomic, write_table_atomic
+from twin.scenario import PersonKind, PopulationConfig, Scenario, Weekday
+from twin.scenario.calendar import WEEKEND
+from twin.streams import streams_for
+from twin.sweeps.engine import (
+    check_engine,
+    configure_worker_threads,
+    dask_client,
+    dask_threads_by_host,
 )
-#: Per-day amounts that are not counts (t interval only).
-AMOUNT_FIGURES: Final = ("operator_busy_h", "officer_busy_h", "cost_gbp")
+from twin.sweeps.period import SUMMED, PeriodPeople, day_figures, period_summary
+
+YEAR_SUMMARY: Final = "year.json"
+DAYS_TABLE: Final = "days.parquet"
+PEOPLE_TABLE: Final = "people.parquet"
+DAYS_DIR: Final = "days"
+YEAR_SCHEMA_VERSION: Final = 1
+#: Longest period one command runs: ten years of days.
+MAX_DAYS: Final = 3650
+#: Shortest interval between two rewrites of the period's index while days finish, s.
+INDEX_INTERVAL_S: Final = 5.0
+#: What became of a day of the period.
+COMPLETE: Final = "complete"
+FAILED: Final = "failed"
+NOT_RUN: Final = "not run"  # the calendar does not run the scenario's day on this day of the week
+PENDING: Final = "pending"
 
 
-def day_counts(trips: Trips, decisions: Decisions, response: ResponseResult) -> dict[str, float]:
-    """One simulated day's figures for the year: counts, busy staff hours and cost (GBP)."""
-    funnel = funnel_counts(response)
-    staff = staff_figures(response)
-    counts: dict[str, float] = {
-        "pedestrians": float(len(trips)),
-        "faces": float(len(decisions)),
-    }
-    counts.update({name: float(funnel[name]) for name in COUNT_FIGURES if name in funnel})
-    counts["operator_busy_h"] = staff["operator_busy_s"] / 3600.0
-    counts["officer_busy_h"] = staff["officer_busy_s"] / 3600.0
-    counts["cost_gbp"] = float(staff["cost_gbp"])
-    return counts
+@dataclass(frozen=True)
+class DayRun:
+    """One simulated day of the period: its index, day of the week, scenario and results folder."""
+
+    index: int
+    weekday: Weekday
+    scenario: Scenario
+    scenario_sha256: str
+    seed: int
+    out: Path
 
 
-def poisson_rate_ci(
-    total: int, days: int, *, confidence: float = CONFIDENCE
-) -> tuple[float, float]:
-    """Exact (Garwood) interval of a daily Poisson rate from ``total`` events in ``days`` days."""
-    alpha = 1.0 - confidence
-    low = 0.0 if total == 0 else float(stats.chi2.ppf(alpha / 2.0, 2 * total)) / 2.0
-    high = float(stats.chi2.ppf(1.0 - alpha / 2.0, 2 * total + 2)) / 2.0
-    return low / days, high / days
+@dataclass(frozen=True)
+class YearPlan:
+    """A period: the scenario, its seed, how many calendar days, and the days it simulates."""
+
+    scenario: Scenario
+    seed: int
+    days: int
+    out: Path
+    runs: tuple[DayRun, ...]
+
+    def weekday(self, day: int) -> Weekday:
+        """The day of the week of calendar day ``day``."""
+        return self.scenario.calendar.weekday(day)
 
 
-def yearly_figure(
-    daily: Sequence[float],
-    *,
-    count: bool,
-    days_per_year: int = DAYS_PER_YEAR,
-    confidence: float = CONFIDENCE,
-) -> dict[str, Any]:
-    """Expected yearly total of a daily figure with its interval (module docstring)."""
-    sample = np.asarray(daily, dtype=np.float64)
-    n = int(sample.size)
-    estimate = mean_ci(sample, confidence=confidence)
-    mean = estimate.mean if estimate.mean is not None else 0.0
-    t_low, t_high = estimate.ci_low, estimate.ci_high
-    lows, highs = [], []
-    if t_low is not None and t_high is not None:
-        lows.append(max(0.0, t_low))
-        highs.append(t_high)
-    poisson = None
-    if count and n:
-        poisson = poisson_rate_ci(round(float(sample.sum())), n, confidence=confidence)
-        lows.append(poisson[0])
-        highs.append(poisson[1])
-    interval = [min(lows) * days_per_year, max(highs) * days_per_year] if lows else None
-    return {
-        "per_day": mean,
-        "per_year": mean * days_per_year,
-        "ci95_per_year": interval,
-        "t_ci95_per_year": [max(0.0, t_low) * days_per_year, t_high * days_per_year]
-        if t_low is not None and t_high is not None
-        else None,
-        "poisson_ci95_per_year": [poisson[0] * days_per_year, poisson[1] * days_per_year]
-        if poisson is not None
-        else None,
-        "sampled_total": float(sample.sum()),
-    }
+@dataclass(frozen=True)
+class DayRecord:
+    """What became of one simulated day: its run, status, manifest or error."""
+
+    run: DayRun
+    status: str
+    manifest: dict[str, Any] | None = None
+    error: str = ""
+    reused: bool = False
 
 
-def _share(numerator: float, denominator: float) -> float | None:
-    return numerator / denominator if denominator else None
+class YearProgress(Protocol):
+    """What a period reports: how many days it simulates (and were already done), and each ending."""
+
+    def begin(self, *, total: int, reused: int) -> None: ...
+
+    def finished(self, record: DayRecord) -> None: ...
 
 
-def year_estimate(
-    days: Sequence[Mapping[str, float]],
-    *,
-    seeds: Sequence[int],
-    days_per_year: int = DAYS_PER_YEAR,
-    confidence: float = CONFIDENCE,
-) -> dict[str, Any]:
-    """The manifest's ``year`` section: yearly figures with intervals and the funnel's conversions."""
-    figures = {
-        name: yearly_figure(
-            [day[name] for day in days],
-            count=name in COUNT_FIGURES,
-            days_per_year=days_per_year,
-            confidence=confidence,
+class _Silent:
+    def begin(self, *, total: int, reused: int) -> None:
+        pass
+
+    def finished(self, record: DayRecord) -> None:
+        pass
+
+
+def day_scenario(scenario: Scenario, weekday: Weekday) -> Scenario:
+    """The scenario as run on ``weekday``: itself on a weekday; on a weekend its footfall times the
+    calendar's ``weekend_footfall``, and no weekday-only kind of person (their share goes pro rata)."""
+    if weekday not in WEEKEND:
+        return scenario
+    kinds = scenario.population.kinds
+    staying = sum(k.share for k in kinds.values() if not k.weekdays_only)
+    if staying <= 0.0:
+        raise TwinInputError(
+            f"calendar.days: names {weekday}, but every kind of person in population.kinds comes "
+            "on weekdays only (give a weekend kind a share, or leave sat and sun out)"
         )
-        for name in (*COUNT_FIGURES, *AMOUNT_FIGURES)
-        if all(name in day for day in days)
+    weekend_kinds = {
+        name: PersonKind(
+            share=0.0 if kind.weekdays_only else kind.share / staying,
+            visits_per_week=kind.visits_per_week,
+            weekdays_only=kind.weekdays_only,
+        )
+        for name, kind in kinds.items()
     }
-    total = {name: figure["sampled_total"] for name, figure in figures.items()}
-    return {
-        "days_sampled": len(days),
-        "seeds": list(seeds),
-        "days_per_year": days_per_year,
-        "confidence": confidence,
-        "figures": figures,
-        "conversion": {
-            "alerts_per_incident": _share(total["alerts"], total["incidents"]),
-            "incidents_reviewed": _share(total["reviewed"], total["incidents"]),
-            "reviewed_judged_credible": _share(total["credible"], total["reviewed"]),
-            "credible_intercepted": _share(total["intercepted"], total["credible"]),
-            "alerts_to_interventions": _share(total["intercepted"], total["alerts"]),
-            "interventions_right_person": _share(total["right_person"], total["intercepted"]),
-        },
-        "method": (
-            f"{len(days)} independent simulated days (seeds from numpy SeedSequence.spawn), each "
-            f"the scenario's day, scaled to {days_per_year} such days; the 95% interval of each "
-            "yearly count is the wider of the Student-t interval of the daily mean and the exact "
-            "Poisson interval of the daily rate (scipy.stats). Weekends, holidays, seasons and "
-            "events are not sampled."
-        ),
-    }
+    footfall = max(1, round(scenario.crowd.daily_pedestrians * scenario.calendar.weekend_footfall))
+    return scenario.model_copy(
+        update={
+            "crowd": scenario.crowd.model_copy(update={"daily_pedestrians": footfall}),
+            "population": PopulationConfig(kinds=weekend_kinds),
+        }
+    )
 
 
-def days_table(days: Sequence[Mapping[str, float]], seeds: Sequence[int]) -> pa.Table:
-    """One row per sampled day: its seed and figures."""
-    columns: dict[str, Any] = {"day": np.arange(len(days), dtype=np.int32), "seed": list(seeds)}
-    for name in (*COUNT_FIGURES, *AMOUNT_FIGURES):
-        columns[name] = [day.get(name, np.nan) for day in days]
+def day_dir(out: Path, day: int) -> Path:
+    """Where day ``day`` of the period writes its results directory."""
+    return out / DAYS_DIR / f"day-{day:03d}"
+
+
+def plan_year(scenario: Scenario, *, days: int, seed: int, out: Path) -> YearPlan:
+    """The period's simulated days. Refuses a period of no days or one the calendar runs on no day of."""
+    if not 1 <= days <= MAX_DAYS:
+        raise TwinInputError(f"--days: must be from 1 to {MAX_DAYS}, got {days}")
+    calendar = scenario.calendar
+    runs = []
+    for day in range(days):
+        if not calendar.runs_on(day):
+            continue
+        weekday = calendar.weekday(day)
+        today = day_scenario(scenario, weekday)
+        runs.append(DayRun(day, weekday, today, today.sha256(), seed, day_dir(out, day)))
+    if not runs:
+        raise TwinInputError(
+            f"calendar.days: runs on {', '.join(calendar.days)}, none of which falls in the "
+            f"{days} day(s) from {calendar.first_day} (give more days or name more days of the week)"
+        )
+    return YearPlan(scenario=scenario, seed=seed, days=days, out=out, runs=tuple(runs))
+
+
+def finished_day(run: DayRun) -> dict[str, Any] | None:
+    """The day's manifest if it already finished: complete, on the schema, the same scenario, seed
+    and day. Anything else is run again."""
+    if not (run.out / MANIFEST).is_file():
+        return None
+    try:
+        typed = read_results(run.out).typed
+    except ResultsError:
+        return None
+    same = (
+        typed.scenario.sha256 == run.scenario_sha256
+        and typed.seed == run.seed
+        and typed.period_day is not None
+        and typed.period_day.index == run.index
+    )
+    return read_results(run.out).manifest if same else None
+
+
+def run_day(
+    run: DayRun, threads_by_host: Mapping[str, int], matcher_threads: int | None = None
+) -> dict[str, Any]:
+    """Simulate and publish one day of the period (on a Dask worker). Returns its manifest."""
+    from twin.results.publish import run_scenario
+
+    configure_worker_threads(threads_by_host, matcher_threads)
+
+    def name_the_day(writer: ResultsWriter) -> dict[str, Any]:
+        return {"period_day": {"index": run.index, "weekday": run.weekday}}
+
+    return run_scenario(run.scenario, out=run.out, seed=run.seed, day=run.index, extra=name_the_day)
+
+
+def _day_people(record: DayRecord) -> pa.Table:
+    columns = ("person_id", "kind", "group", "watchlisted", *SUMMED)
+    return read_results(record.run.out).table(PEOPLE, columns)
+
+
+def write_index(plan: YearPlan, records: Mapping[int, DayRecord]) -> dict[str, Any]:
+    """Rewrite ``year.json``, ``days.parquet`` and ``people.parquet`` from the days finished so far."""
+    done = [
+        records[r.index]
+        for r in plan.runs
+        if r.index in records and records[r.index].status == COMPLETE
+    ]
+    figures = [day_figures(record.manifest or {}) for record in done]
+    people = PeriodPeople.from_days([_day_people(record) for record in done])
+    summary: dict[str, Any] = {
+        "schema_version": YEAR_SCHEMA_VERSION,
+        "written_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "scenario": {"name": plan.scenario.name, "sha256": plan.scenario.sha256()},
+        "seed": plan.seed,
+        "days": plan.days,
+        "first_day": plan.scenario.calendar.first_day,
+        "calendar_days": list(plan.scenario.calendar.days),
+        "weekend_footfall": plan.scenario.calendar.weekend_footfall,
+        "days_simulated": len(plan.runs),
+        "days_complete": len(done),
+        "days_failed": [
+            {"day": r.run.index, "error": r.error} for r in records.values() if r.status == FAILED
+        ],
+        "complete": len(done) == len(plan.runs),
+    }
+    if done:
+        summary.update(
+            period_summary(
+                figures,
+                people,
+                streams_for(plan.seed).period,
+                run_days_per_week=len(plan.scenario.calendar.days),
+            )
+        )
+    summary["method"] = (
+        f"{len(done)} of {len(plan.runs)} simulated days of a {plan.days}-day period from "
+        f"{plan.scenario.calendar.first_day} (calendar: {', '.join(plan.scenario.calendar.days)}), "
+        "one seed, the same people and faces on every day; per-day intervals: the wider of the "
+        "Student-t and exact Poisson intervals; per-person intervals: the period's days resampled "
+        "(scipy.stats.bootstrap, percentile). Days the calendar does not name are not modelled."
+    )
+    write_table_atomic(plan.out / DAYS_TABLE, _days_table(plan, records, figures, done))
+    write_table_atomic(plan.out / PEOPLE_TABLE, people.table())
+    write_json_atomic(plan.out / YEAR_SUMMARY, summary)
+    return summary
+
+
+def _days_table(
+    plan: YearPlan,
+    records: Mapping[int, DayRecord],
+    figures: list[dict[str, float]],
+    done: list[DayRecord],
+) -> pa.Table:
+    """One row per calendar day: its day of the week, status, path and figures (NaN if not simulated)."""
+    by_day = {record.run.index: figure for record, figure in zip(done, figures, strict=True)}
+    simulated = {run.index for run in plan.runs}
+    names = sorted({name for figure in figures for name in figure})
+    status = []
+    for day in range(plan.days):
+        if day not in simulated:
+            status.append(NOT_RUN)
+        else:
+            status.append(records[day].status if day in records else PENDING)
+    columns: dict[str, Any] = {
+        "day": np.arange(plan.days, dtype=np.int32),
+        "weekday": [plan.weekday(day) for day in range(plan.days)],
+        "status": status,
+        "path": [
+            str(day_dir(plan.out, day).relative_to(plan.out)) if day in by_day else None
+            for day in range(plan.days)
+        ],
+    }
+    for name in names:
+        columns[name] = [by_day.get(day, {}).get(name, np.nan) for day in range(plan.days)]
     return pa.table(columns)
 
 
-def simulate_days(
-    scenario: Scenario,
+@dataclass(frozen=True)
+class YearOutcome:
+    """What a period run did: every simulated day's record, the summary written, and its wall time (s)."""
+
+    plan: YearPlan
+    records: tuple[DayRecord, ...]
+    summary: dict[str, Any]
+    ran: int
+    reused: int
+    wall_seconds: float
+
+    @property
+    def failed(self) -> tuple[DayRecord, ...]:
+        """The days that failed."""
+        return tuple(r for r in self.records if r.status == FAILED)
+
+
+def run_year(
+    plan: YearPlan,
     *,
-    days: int,
-    seed: int,
-    on_day: Callable[[int, dict[str, float]], None] | None = None,
-) -> tuple[RunOutput, list[dict[str, float]], tuple[int, ...]]:
-    """Run the scenario's day on ``days`` independent seeds; return the first day's whole output
-    (to publish), every day's figures and the seeds."""
-    if days < 2:
-        raise ValueError("a year needs at least two sampled days for an interval")
-    seeds = replication_seeds(seed, days)
-    first: RunOutput | None = None
-    figures = []
-    for index, day_seed in enumerate(seeds):
-        output = run_simulation(scenario, seed=day_seed)
-        if output.response is None:
-            raise ValueError("the run has no response stage")
-        counts = day_counts(output.trips, output.decisions, output.response)
-        figures.append(counts)
-        if first is None:
-            first = output
-        if on_day is not None:
-            on_day(index, counts)
-        del output
-    assert first is not None
-    return first, figures, seeds
+    client: Client | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    matcher_threads: int | None = None,
+    progress: YearProgress | None = None,
+) -> YearOutcome:
+    """Simulate every day of the period not already finished on disk, storing each as it finishes."""
+    check_engine(workers=workers, scheduler=scheduler, matcher_threads=matcher_threads)
+    progress = progress or _Silent()
+    began = time.perf_counter()
+    records: dict[int, DayRecord] = {}
+    todo = []
+    for run in plan.runs:
+        manifest = finished_day(run)
+        if manifest is None:
+            todo.append(run)
+        else:
+            records[run.index] = DayRecord(run=run, status=COMPLETE, manifest=manifest, reused=True)
+    reused = len(records)
+    plan.out.mkdir(parents=True, exist_ok=True)
+    with ExitStack() as stack:
+        if todo and client is None:  # connect (and fail) before anything is written
+            client = stack.enter_context(dask_client(workers=workers, scheduler=scheduler))
+        progress.begin(total=len(plan.runs), reused=reused)
+        summary = write_index(plan, records)
+        if todo and client is not None:
+            summary = _run_on(client, plan, todo, records, progress, matcher_threads)
+    return YearOutcome(
+        plan=plan,
+        records=tuple(records[r.index] for r in plan.runs if r.index in records),
+        summary=summary,
+        ran=len(records) - reused,
+        reused=reused,
+        wall_seconds=time.perf_counter() - began,
+    )
+
+
+def _record(run: DayRun, future: Future[dict[str, Any]]) -> DayRecord:
+    if future.status == "finished":
+        return DayRecord(run=run, status=COMPLETE, manifest=future.result())
+    if future.status == "error":
+        exc = future.exception()
+        error = " ".join(f"{type(exc).__name__}: {exc}".split())
+        trace = "".join(traceback.format_tb(future.traceback()))
+        return DayRecord(run=run, status=FAILED, error=f"{error}\n{trace}".strip())
+    return DayRecord(run=run, status=FAILED, error=f"the day was {future.status} by Dask")
+
+
+def _run_on(
+    client: Client,
+    plan: YearPlan,
+    todo: list[DayRun],
+    records: dict[int, DayRecord],
+    progress: YearProgress,
+    matcher_threads: int | None,
+) -> dict[str, Any]:
+    """Send ``todo`` to the cluster, days in order; record each as it ends. Returns the last summary."""
+    threads = dask_threads_by_host(client)
+    futures: dict[Future[dict[str, Any]], DayRun] = {}
+    for order, run in enumerate(todo):
+        key = f"twin-day-{run.index}-{uuid.uuid4().hex[:8]}"
+        future = client.submit(
+            run_day, run, threads, matcher_threads, key=key, priority=-order, pure=False
+        )
+        futures[future] = run
+    written_at = time.perf_counter()
+    try:
+        for future in as_completed(list(futures), loop=client.loop):
+            run = futures[future]
+            record = _record(run, future)
+            future.release()
+            records[run.index] = record
+            progress.finished(record)
+            if time.perf_counter() - written_at >= INDEX_INTERVAL_S:
+                write_index(plan, records)
+                written_at = time.perf_counter()
+    finally:
+        client.cancel([f for f in futures if not f.done()])
+        summary = write_index(plan, records)
+    return summary
