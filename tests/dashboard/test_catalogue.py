@@ -29,13 +29,20 @@ def test_the_catalogue_sorts_a_results_folder(
     (tmp_path / "empty").mkdir()
     kit.write_loadtest(tmp_path / "loadtests" / "peak")
     kit.write_sweep(tmp_path / "sweep")
+    period = tmp_path / "year"  # a period of days: its days are runs, its own tables are not a run
+    shutil.copytree(dashboard_runs.plaza, period / "days" / "day-000")
+    (period / "year.json").write_text("{}")
+    (period / "people.parquet").write_bytes(b"")
     os.utime(tmp_path / "old" / "manifest.json", (1, 1))
+    os.utime(period / "days" / "day-000" / "manifest.json", (2, 2))
     found = scan(tmp_path)
     assert [found.label(p) for p in found.runs] == [
         "nested/new",
+        "year/days/day-000",
         "old",
         "whatif-small_plaza-abc",
     ]
+    assert [found.label(p) for p in found.periods] == ["year"]
     assert [found.label(p) for p in found.loadtests] == ["loadtests/peak"]
     assert [found.label(p) for p in found.sweeps] == ["sweep"]
     assert scan(tmp_path / "absent").runs == ()

@@ -3,8 +3,9 @@
 A results folder (``runs/`` by default) holds results directories side by side, possibly one level down
 (``runs/loadtests/peak``). The catalogue finds them by their files: a run has ``manifest.json`` or
 Parquet tables (an unfinished or broken run is listed too, so the page can say what is wrong with it);
-a sweep has ``sweep.parquet``; a load test has a ``summary.json`` (and no sweep table). Hidden folders (a run
-being written, ``.NAME.partial-PID``) are skipped. Newest first, what-if runs last.
+a sweep has ``sweep.parquet``; a load test has a ``summary.json`` (and no sweep table); a period of days
+(``twin year``) has ``year.json``, and its days' results directories are listed as runs. Hidden folders
+(a run being written, ``.NAME.partial-PID``) are skipped. Newest first, what-if runs last.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from typing import Final
 
 from twin.loadtest.reader import is_loadtest_dir
 from twin.results.schema import MANIFEST
+from twin.sweeps.period_reader import is_period_dir
 from twin.sweeps.reader import is_sweep_dir
+from twin.sweeps.year import DAYS_DIR
 
 #: How many folder levels below the results folder are searched.
 MAX_DEPTH: Final = 2
@@ -31,6 +34,7 @@ class Catalogue:
     runs: tuple[Path, ...]
     loadtests: tuple[Path, ...]
     sweeps: tuple[Path, ...]
+    periods: tuple[Path, ...] = ()
 
     def label(self, path: Path) -> str:
         """A directory's name relative to the folder ('.' for the folder itself)."""
@@ -64,10 +68,19 @@ def scan(folder: str | Path, *, max_depth: int = MAX_DEPTH) -> Catalogue:
     runs: list[Path] = []
     loadtests: list[Path] = []
     sweeps: list[Path] = []
+    periods: list[Path] = []
 
     def visit(directory: Path, depth: int) -> None:
         if is_sweep_dir(directory):
             sweeps.append(directory)
+            return
+        if is_period_dir(directory):
+            periods.append(directory)
+            days = directory / DAYS_DIR
+            if days.is_dir():
+                runs.extend(
+                    d for d in sorted(days.iterdir()) if d.is_dir() and not d.name.startswith(".")
+                )
             return
         if is_loadtest_dir(directory):
             loadtests.append(directory)
@@ -99,4 +112,5 @@ def scan(folder: str | Path, *, max_depth: int = MAX_DEPTH) -> Catalogue:
         runs=newest_first(runs),
         loadtests=newest_first(loadtests),
         sweeps=newest_first(sweeps),
+        periods=newest_first(periods),
     )
