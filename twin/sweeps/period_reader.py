@@ -13,13 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from twin.errors import ResultsError
 from twin.results.manifest import first_problem
 from twin.results.reader import inside, read_document, resolve_folder
 from twin.results.schema import MANIFEST
-from twin.sweeps.year import YEAR_SUMMARY, day_dir
+from twin.sweeps.year import DAYS_DIR, PEOPLE_TABLE, YEAR_SUMMARY, day_dir
 
 Count = Annotated[int, Field(ge=0)]
 
@@ -68,6 +70,24 @@ class PeriodResults:
     path: Path
     summary: dict[str, Any]
     first_day: Path
+
+
+def period_of_day(run: Path, *, root: Path | None = None) -> PeriodResults | None:
+    """The period a run is a day of (its folder is ``PERIOD/days/day-NNN``), or None for a run alone."""
+    period = run.parent.parent
+    if run.parent.name != DAYS_DIR or not is_period_dir(period):
+        return None
+    return read_period(period, root=root)
+
+
+def read_period_people(period: PeriodResults, columns: tuple[str, ...]) -> dict[str, list[Any]]:
+    """Columns of the period's ``people.parquet`` (one row per person seen), read inside the period."""
+    path = inside(period.path, PEOPLE_TABLE, source=period.path, what=PEOPLE_TABLE)
+    try:
+        table = pq.read_table(path, columns=list(columns))
+    except (OSError, pa.ArrowInvalid, KeyError) as exc:
+        raise ResultsError(f"{PEOPLE_TABLE}: unreadable ({exc})", source=period.path) from exc
+    return {name: table.column(name).to_pylist() for name in columns}
 
 
 def is_period_dir(folder: Path) -> bool:

@@ -17,6 +17,7 @@ from twin.figures import palette
 from twin.oversight.figures import oversight_figures
 from twin.oversight.report import render_html
 from twin.results.reader import read_results
+from twin.sweeps.period_reader import PeriodResults, period_of_day, read_period_people
 
 FULL_REPORT_KEY = "oversight_full_report"
 FUNNEL_STEPS = (
@@ -54,13 +55,76 @@ def _share(value: float | None) -> str:
     return "under 0.1%" if 0 < value < 0.001 else f"{value:.1%}"
 
 
+def _times_flagged_figure(false_alerts: list[int]) -> go.Figure:
+    """Innocent people by how many wrong alerts they drew over the period (flagged people only)."""
+    counts: dict[int, int] = {}
+    for n in false_alerts:
+        counts[n] = counts.get(n, 0) + 1
+    times = sorted(counts)
+    figure = go.Figure(
+        go.Bar(x=[str(t) for t in times], y=[counts[t] for t in times], marker_color=palette.ORANGE)
+    )
+    figure.update_layout(
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        height=260,
+        xaxis_title="wrong alerts on the person over the period",
+        yaxis_title="innocent people",
+    )
+    return figure
+
+
+def _period_section(period: PeriodResults) -> None:
+    """The period of days the run belongs to: who was flagged over it, and how often."""
+    summary = period.summary
+    people = summary["per_person"]
+    st.subheader(f"Over the period: {summary['days_complete']} simulated days of {summary['days']}")
+
+    def shown(key: str) -> str:
+        figure = people[key]
+        interval = figure["ci95"]
+        value = f"{figure['value']:,.0f}"
+        return value if interval is None else f"{value} ({interval[0]:,.0f}-{interval[1]:,.0f})"
+
+    flagged, twice, most, stopped = st.columns(4)
+    flagged.metric("Innocent people flagged", shown("innocent_people_flagged"), border=True)
+    twice.metric(
+        "… on two days or more", shown("innocent_people_flagged_on_two_days_or_more"), border=True
+    )
+    most.metric(
+        "Most wrong alerts on one", shown("most_false_alerts_on_one_innocent_person"), border=True
+    )
+    stopped.metric("Innocent people stopped", shown("innocent_people_stopped"), border=True)
+    st.caption(
+        f"The same people came back: {people['people']:,} people in all, "
+        f"{people['people_on_site_two_days_or_more']:,} of them on two days or more. In brackets, "
+        "the 95% interval from resampling the period's days."
+    )
+    repeated = read_period_people(period, ("watchlisted", "false_alerts"))
+    innocent = [
+        int(n)
+        for n, listed in zip(repeated["false_alerts"], repeated["watchlisted"], strict=True)
+        if n > 0 and not listed
+    ]
+    if innocent:
+        widgets.chart(
+            _times_flagged_figure(innocent),
+            "How often the same innocent person was flagged over the period: each bar counts the "
+            "innocent people who drew that many wrong alerts.",
+            key="oversight_period_flags",
+        )
+
+
 def render() -> None:
     """Draw the oversight page."""
     st.title("Oversight: the record the scheme must keep")
     with widgets.guarded():
         run = widgets.require_run()
         widgets.run_header(run)
-        figures = oversight_figures(read_results(run.path, root=widgets.runs_folder()))
+        period = period_of_day(run.path, root=widgets.runs_folder())
+        figures = oversight_figures(
+            read_results(run.path, root=widgets.runs_folder()),
+            period=None if period is None else period.summary,
+        )
         watchlist = figures["watchlist"]
         st.markdown(
             f"**Watchlist:** {watchlist.get('size', 0):,} identities, supplied by "
@@ -104,6 +168,8 @@ def render() -> None:
                 ]
             )
         )
+        if period is not None:
+            _period_section(period)
         check = figures["ledger"]["verification"]
         if check.get("intact"):
             st.success(
