@@ -10,15 +10,27 @@ import functools
 import os
 import sys
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from pathlib import Path
+from typing import Final, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from twin.errors import TwinInputError
 
 P = ParamSpec("P")
 R = TypeVar("R")
+T = TypeVar("T")
+#: Exit code of a batch (sweep, period) stopped with Ctrl-C: what finished is kept.
+EXIT_INTERRUPTED: Final = 130
 
 stderr = Console(stderr=True)
 stdout = Console()
@@ -41,3 +53,37 @@ def refuse_bad_input(command: Callable[P, R]) -> Callable[P, R]:
 def interactive() -> bool:
     """Progress bars only on a terminal, and never under CI."""
     return sys.stderr.isatty() and not os.environ.get("CI")
+
+
+def run_batch(
+    run: Callable[[T], R],
+    *,
+    bar_progress: Callable[[Progress], T],
+    plain_progress: T,
+    unit: str,
+    kept_in: Path,
+    quiet: bool = False,
+) -> R:
+    """Run a resumable batch of runs (a sweep, a period of days) with its progress: a bar counting
+    ``unit`` done and failed on a terminal (unless ``quiet``), ``plain_progress`` elsewhere. Ctrl-C
+    says where the finished runs are kept and exits EXIT_INTERRUPTED."""
+    try:
+        if interactive() and not quiet:
+            columns = (
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn(f"{unit}, {{task.fields[failed]}} failed"),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+            )
+            with Progress(*columns, console=stderr, transient=True) as bar:
+                return run(bar_progress(bar))
+        return run(plain_progress)
+    except KeyboardInterrupt:
+        stderr.print(
+            f"interrupted: finished {unit} are kept in {kept_in}; run the same command to resume",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(code=EXIT_INTERRUPTED) from None

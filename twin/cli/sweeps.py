@@ -14,30 +14,24 @@ from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import typer
 from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
     Progress,
     TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
 )
 from rich.table import Table
 
 from twin.cli.limits import MAX_SWEEP_RUNS, check_sweep_size
-from twin.cli.support import interactive, refuse_bad_input, stderr, stdout
+from twin.cli.support import refuse_bad_input, run_batch, stderr, stdout
 from twin.errors import TwinInputError
 
 if TYPE_CHECKING:  # the heavy modules (scipy, pandas, Dask) load only when a command runs
     from twin.sweeps.compare import Comparison
+    from twin.sweeps.engine import SweepProgress
     from twin.sweeps.tables import RunRecord
 
 
 DEFAULT_REPLICATIONS: Final = 5
 #: Exit code of a sweep some of whose runs failed (everything else was still run and stored).
 EXIT_RUNS_FAILED: Final = 1
-#: Exit code of a sweep stopped with Ctrl-C (what finished is kept).
-EXIT_INTERRUPTED: Final = 130
 #: The summary columns printed at the end of a sweep: metric and heading.
 TABLE_METRICS: Final = (
     ("counts.searches", "searches"),
@@ -219,27 +213,15 @@ def sweep(
         "scheduler": scheduler,
         "matcher_threads": matcher_threads,
     }
-    try:
-        if interactive() and not as_json:
-            columns = (
-                TextColumn("[bold]{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("runs, {task.fields[failed]} failed"),
-                TimeElapsedColumn(),
-                TimeRemainingColumn(),
-            )
-            with Progress(*columns, console=stderr, transient=True) as bar:
-                outcome = run_sweep(plan, progress=RichSweepProgress(bar), **engine)
-        else:
-            outcome = run_sweep(plan, progress=FailureLines(), **engine)
-    except KeyboardInterrupt:
-        stderr.print(
-            f"interrupted: finished runs are kept in {plan.out}; run the same command to resume",
-            highlight=False,
-            soft_wrap=True,
-        )
-        raise typer.Exit(code=EXIT_INTERRUPTED) from None
+    plain: SweepProgress = FailureLines()
+    outcome = run_batch(
+        lambda progress: run_sweep(plan, progress=progress, **engine),
+        bar_progress=RichSweepProgress,
+        plain_progress=plain,
+        unit="runs",
+        kept_in=plan.out,
+        quiet=as_json,
+    )
     if as_json:
         document = {
             **outcome.summary,

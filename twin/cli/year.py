@@ -13,27 +13,20 @@ from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import typer
 from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
     Progress,
     TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
 )
 from rich.table import Table
 
-from twin.cli.support import interactive, refuse_bad_input, stderr, stdout
+from twin.cli.support import refuse_bad_input, run_batch, stderr, stdout
 from twin.errors import TwinInputError
 from twin.oversight.report import PERIOD_PERSON_ROWS as PERSON_ROWS
 
 if TYPE_CHECKING:  # the heavy modules (scipy, Dask) load only when the command runs
-    from twin.sweeps.year import DayRecord
+    from twin.sweeps.year import DayRecord, YearProgress
 
 #: Exit code of a period some of whose days failed (every other day was still run and stored).
 EXIT_DAYS_FAILED: Final = 1
-#: Exit code of a period stopped with Ctrl-C (what finished is kept).
-EXIT_INTERRUPTED: Final = 130
 #: Per-day figures in the end-of-period table: key and plain words.
 DAY_ROWS: Final = (
     ("people", "People on site"),
@@ -224,27 +217,15 @@ def year(
         "scheduler": scheduler,
         "matcher_threads": matcher_threads,
     }
-    try:
-        if interactive() and not as_json:
-            columns = (
-                TextColumn("[bold]{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("days, {task.fields[failed]} failed"),
-                TimeElapsedColumn(),
-                TimeRemainingColumn(),
-            )
-            with Progress(*columns, console=stderr, transient=True) as bar:
-                outcome = run_year(plan, progress=RichYearProgress(bar), **engine)
-        else:
-            outcome = run_year(plan, progress=FailureLines(), **engine)
-    except KeyboardInterrupt:
-        stderr.print(
-            f"interrupted: finished days are kept in {plan.out}; run the same command to resume",
-            highlight=False,
-            soft_wrap=True,
-        )
-        raise typer.Exit(code=EXIT_INTERRUPTED) from None
+    plain: YearProgress = FailureLines()
+    outcome = run_batch(
+        lambda progress: run_year(plan, progress=progress, **engine),
+        bar_progress=RichYearProgress,
+        plain_progress=plain,
+        unit="days",
+        kept_in=plan.out,
+        quiet=as_json,
+    )
     if as_json:
         document = {
             **outcome.summary,

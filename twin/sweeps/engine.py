@@ -25,11 +25,11 @@ import re
 import time
 import traceback
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, TypeVar
 
 from distributed import Client, Future, LocalCluster, as_completed, get_worker
 from distributed.comm.addressing import get_address_host
@@ -37,7 +37,7 @@ from distributed.comm.addressing import get_address_host
 from twin.errors import TwinInputError
 from twin.matcher.blas import usable_cores
 from twin.sweeps.plan import PointRun, SweepPlan, finished_manifest
-from twin.sweeps.tables import COMPLETE, FAILED, RunRecord, write_index
+from twin.sweeps.tables import COMPLETE, FAILED, RunRecord, RunStatus, write_index
 
 #: How long to wait for an existing scheduler to answer, s.
 CONNECT_TIMEOUT_S: Final = 5.0
@@ -47,6 +47,8 @@ WORKER_WAIT_S: Final = 10.0
 _ADDRESS: Final = re.compile(r"(?:(?:tcp|tls)://)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):\d{1,5}")
 #: Shortest interval between two rewrites of the sweep's index while runs finish, s.
 INDEX_INTERVAL_S: Final = 1.0
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 class SweepProgress(Protocol):
@@ -203,15 +205,65 @@ def run_point(
     return run_scenario(run.scenario, out=run.out, seed=run.seed)
 
 
-def _record(run: PointRun, future: Future[dict[str, Any]]) -> RunRecord:
+@dataclass(frozen=True)
+class TaskEnd:
+    """How one task sent to the cluster ended: its result (a manifest), or its error and traceback."""
+
+    status: RunStatus
+    result: dict[str, Any] | None = None
+    error: str = ""
+    traceback: str = ""
+
+
+def _ended(future: Future[dict[str, Any]], what: str) -> TaskEnd:
     if future.status == "finished":
-        return RunRecord(run=run, status=COMPLETE, manifest=future.result())
+        return TaskEnd(status=COMPLETE, result=future.result())
     if future.status == "error":
         exc = future.exception()
         error = " ".join(f"{type(exc).__name__}: {exc}".split())
         trace = "".join(traceback.format_tb(future.traceback()))
-        return RunRecord(run=run, status=FAILED, error=error, traceback=trace)
-    return RunRecord(run=run, status=FAILED, error=f"the run was {future.status} by Dask")
+        return TaskEnd(status=FAILED, error=error, traceback=trace)
+    return TaskEnd(status=FAILED, error=f"the {what} was {future.status} by Dask")
+
+
+def run_in_order(
+    client: Client,
+    todo: Sequence[T],
+    task: Callable[[T, Mapping[str, int], int | None], dict[str, Any]],
+    *,
+    name: Callable[[T], str],
+    matcher_threads: int | None,
+    on_end: Callable[[T, TaskEnd], None],
+    rewrite: Callable[[], R],
+    what: str = "run",
+    interval_s: float = INDEX_INTERVAL_S,
+) -> R:
+    """Send ``task(item, threads by host, matcher_threads)`` for every item to the cluster, first
+    items first; hand each end to ``on_end`` as it comes, call ``rewrite`` (the index) at most every
+    ``interval_s`` and once at the end, even when interrupted (unfinished tasks are cancelled).
+    Returns the last ``rewrite``'s result."""
+    threads = dask_threads_by_host(client)
+    futures: dict[Future[dict[str, Any]], T] = {}
+    for order, item in enumerate(todo):
+        key = f"{name(item)}-{uuid.uuid4().hex[:8]}"
+        future = client.submit(
+            task, item, threads, matcher_threads, key=key, priority=-order, pure=False
+        )
+        futures[future] = item
+    written_at = time.perf_counter()
+    try:
+        for future in as_completed(list(futures), loop=client.loop):
+            item = futures[future]
+            end = _ended(future, what)
+            future.release()
+            on_end(item, end)
+            if time.perf_counter() - written_at >= interval_s:
+                rewrite()
+                written_at = time.perf_counter()
+    finally:
+        client.cancel([f for f in futures if not f.done()])
+        last = rewrite()
+    return last
 
 
 def run_sweep(
@@ -269,26 +321,24 @@ def _run_on(
     matcher_threads: int | None,
 ) -> dict[str, Any]:
     """Send ``todo`` to the cluster; record each run as it ends. Returns the last summary written."""
-    threads = dask_threads_by_host(client)
-    futures: dict[Future[dict[str, Any]], PointRun] = {}
-    for order, run in enumerate(todo):
-        key = f"twin-run-{run.point}-rep{run.replication}-{uuid.uuid4().hex[:8]}"
-        future = client.submit(
-            run_point, run, threads, matcher_threads, key=key, priority=-order, pure=False
+
+    def ended(run: PointRun, end: TaskEnd) -> None:
+        record = RunRecord(
+            run=run,
+            status=end.status,
+            manifest=end.result,
+            error=end.error or None,
+            traceback=end.traceback or None,
         )
-        futures[future] = run
-    written_at = time.perf_counter()
-    try:
-        for future in as_completed(list(futures), loop=client.loop):
-            run = futures[future]
-            record = _record(run, future)
-            future.release()
-            records[run.point, run.replication] = record
-            progress.finished(record)
-            if time.perf_counter() - written_at >= INDEX_INTERVAL_S:
-                write_index(plan, records.values())
-                written_at = time.perf_counter()
-    finally:
-        client.cancel([f for f in futures if not f.done()])
-        summary = write_index(plan, records.values())
-    return summary
+        records[run.point, run.replication] = record
+        progress.finished(record)
+
+    return run_in_order(
+        client,
+        todo,
+        run_point,
+        name=lambda run: f"twin-run-{run.point}-rep{run.replication}",
+        matcher_threads=matcher_threads,
+        on_end=ended,
+        rewrite=lambda: write_index(plan, records.values()),
+    )

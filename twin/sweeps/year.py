@@ -28,8 +28,6 @@ and day, so a killed period loses at most the days in flight and never counts a 
 from __future__ import annotations
 
 import time
-import traceback
-import uuid
 from collections.abc import Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -39,7 +37,7 @@ from typing import Any, Final, Protocol
 
 import numpy as np
 import pyarrow as pa
-from distributed import Client, Future, as_completed
+from distributed import Client
 
 from twin.errors import ResultsError, TwinInputError
 from twin.results.reader import read_results
@@ -49,10 +47,11 @@ from twin.scenario import PersonKind, PopulationConfig, Scenario, Weekday
 from twin.scenario.calendar import WEEKEND
 from twin.streams import streams_for
 from twin.sweeps.engine import (
+    TaskEnd,
     check_engine,
     configure_worker_threads,
     dask_client,
-    dask_threads_by_host,
+    run_in_order,
 )
 from twin.sweeps.period import SUMMED, PeriodPeople, day_figures, period_summary
 
@@ -186,16 +185,17 @@ def finished_day(run: DayRun) -> dict[str, Any] | None:
     if not (run.out / MANIFEST).is_file():
         return None
     try:
-        typed = read_results(run.out).typed
+        results = read_results(run.out)
     except ResultsError:
         return None
+    typed = results.typed
     same = (
         typed.scenario.sha256 == run.scenario_sha256
         and typed.seed == run.seed
         and typed.period_day is not None
         and typed.period_day.index == run.index
     )
-    return read_results(run.out).manifest if same else None
+    return results.manifest if same else None
 
 
 def run_day(
@@ -351,17 +351,6 @@ def run_year(
     )
 
 
-def _record(run: DayRun, future: Future[dict[str, Any]]) -> DayRecord:
-    if future.status == "finished":
-        return DayRecord(run=run, status=COMPLETE, manifest=future.result())
-    if future.status == "error":
-        exc = future.exception()
-        error = " ".join(f"{type(exc).__name__}: {exc}".split())
-        trace = "".join(traceback.format_tb(future.traceback()))
-        return DayRecord(run=run, status=FAILED, error=f"{error}\n{trace}".strip())
-    return DayRecord(run=run, status=FAILED, error=f"the day was {future.status} by Dask")
-
-
 def _run_on(
     client: Client,
     plan: YearPlan,
@@ -371,26 +360,21 @@ def _run_on(
     matcher_threads: int | None,
 ) -> dict[str, Any]:
     """Send ``todo`` to the cluster, days in order; record each as it ends. Returns the last summary."""
-    threads = dask_threads_by_host(client)
-    futures: dict[Future[dict[str, Any]], DayRun] = {}
-    for order, run in enumerate(todo):
-        key = f"twin-day-{run.index}-{uuid.uuid4().hex[:8]}"
-        future = client.submit(
-            run_day, run, threads, matcher_threads, key=key, priority=-order, pure=False
-        )
-        futures[future] = run
-    written_at = time.perf_counter()
-    try:
-        for future in as_completed(list(futures), loop=client.loop):
-            run = futures[future]
-            record = _record(run, future)
-            future.release()
-            records[run.index] = record
-            progress.finished(record)
-            if time.perf_counter() - written_at >= INDEX_INTERVAL_S:
-                write_index(plan, records)
-                written_at = time.perf_counter()
-    finally:
-        client.cancel([f for f in futures if not f.done()])
-        summary = write_index(plan, records)
-    return summary
+
+    def ended(run: DayRun, end: TaskEnd) -> None:
+        error = f"{end.error}\n{end.traceback}".strip()
+        record = DayRecord(run=run, status=end.status, manifest=end.result, error=error)
+        records[run.index] = record
+        progress.finished(record)
+
+    return run_in_order(
+        client,
+        todo,
+        run_day,
+        name=lambda run: f"twin-day-{run.index}",
+        matcher_threads=matcher_threads,
+        on_end=ended,
+        rewrite=lambda: write_index(plan, records),
+        what="day",
+        interval_s=INDEX_INTERVAL_S,
+    )
