@@ -238,14 +238,17 @@ def person_figures(
     moving = np.zeros(len(people.day), dtype=bool)
     for name in ("false_alerts", "true_alerts", "wrong_stops"):
         moving |= people.values[name] > 0
+    # ... and only the people on those rows, renumbered: a resample then sums over a few hundred
+    # people, not the period's hundreds of thousands (the others add nothing to any figure).
+    involved, person = np.unique(people.person[moving], return_inverse=True)
     subset = PeriodPeople(
         day=people.day[moving],
-        person=people.person[moving],
+        person=person.astype(np.int64),
         values={name: values[moving] for name, values in people.values.items()},
-        person_id=people.person_id,
-        kind=people.kind,
-        group=people.group,
-        watchlisted=people.watchlisted,
+        person_id=people.person_id[involved],
+        kind=people.kind[involved],
+        group=people.group[involved],
+        watchlisted=people.watchlisted[involved],
         days=people.days,
     )
 
