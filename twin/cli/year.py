@@ -102,7 +102,7 @@ def period_tables(summary: dict[str, Any]) -> list[Table]:
             f"({people['people']:,} people, {people['people_on_site_two_days_or_more']:,} on two days or more)"
         )
     )
-    for heading in ("over the period", "count", "95% interval (days resampled)"):
+    for heading in ("over the period", "count", "95% interval (people resampled)"):
         persons.add_column(heading, justify="left" if heading == "over the period" else "right")
     for key, words in PERSON_ROWS:
         figure = people[key]

@@ -276,7 +276,7 @@ def _period(figures: dict[str, Any]) -> list[str]:
             f"{number(people['people'])} people in all, "
             f"{number(people['people_on_site_two_days_or_more'])} of them on two days or more."
         ),
-        _table(("Over the period", "Count", "95% interval (days resampled)"), person_rows),
+        _table(("Over the period", "Count", "95% interval (people resampled)"), person_rows),
         _table(("Figure", "Per day (mean)", "Expected in a year", "95% interval"), day_rows),
         _table(
             None,

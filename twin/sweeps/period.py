@@ -11,10 +11,13 @@ so an innocent person who looks like someone on the watchlist is flagged again o
 day's ``people`` table is summed per person (by global person id) over the period: innocent people
 flagged at least once, on two days or more, the most-flagged innocent person, the share of false alerts
 on the most-flagged 1% of flagged people, innocent people stopped and stopped twice or more. Their 95%
-intervals come from resampling the period's days with replacement (`scipy.stats.bootstrap`, percentile
-method, seeded from the run's ``period`` stream): "another period like this one, with these people".
-They show how much the figure rests on which days happened; they do not cover another draw of the
-population (the people and their faces are fixed by the seed).
+intervals come from resampling the period's **people** with replacement, each with all of their days
+(`scipy.stats.bootstrap`, percentile method, 999 resamples, seeded from the run's ``period`` stream).
+Resampling by person rather than by search or by day is the subsets bootstrap biometric evaluation
+uses, because one person's searches are not independent (Bolle, Ratha and Pankanti, "Error analysis
+of pattern recognition systems: the subsets bootstrap", Computer Vision and Image Understanding
+93(1), 2004; ISO/IEC 19795-1 recommends resampling by subject): "another crowd of people like these,
+over these days". It does not cover other days' draws of the same people (run another seed for that).
 """
 
 from __future__ import annotations
@@ -172,13 +175,9 @@ class PeriodPeople:
             days=len(tables),
         )
 
-    def totals(
-        self, name: str, day_weights: npt.NDArray[np.float64] | None = None
-    ) -> npt.NDArray[np.float64]:
-        """Per person: the column summed over the period (each day weighted, for a resample)."""
+    def totals(self, name: str) -> npt.NDArray[np.float64]:
+        """Per person: the column summed over the period."""
         weights = self.values[name].astype(np.float64)
-        if day_weights is not None:
-            weights = weights * day_weights[self.day]
         totals = np.bincount(self.person, weights=weights, minlength=len(self.person_id))
         return totals.astype(np.float64)
 
@@ -200,67 +199,80 @@ class PeriodPeople:
         return pa.table(columns)
 
 
-def _person_figures(
-    people: PeriodPeople, weights: npt.NDArray[np.float64] | None
-) -> dict[str, float]:
-    """The per-person figures of the period (or of one resample of its days)."""
-    innocent = ~people.watchlisted
-    false = people.totals("false_alerts", weights)[innocent]
-    wrong_stops = people.totals("wrong_stops", weights)[innocent]
-    true = people.totals("true_alerts", weights)[~innocent]
-    flagged_rows = (people.values["false_alerts"] > 0).astype(np.float64)
-    flagged_days = np.bincount(
-        people.person,
-        weights=flagged_rows * (1.0 if weights is None else weights[people.day]),
-        minlength=len(people.person_id),
-    )[innocent]
-    flagged = np.sort(false[false > 0])[::-1]
-    top = max(1, int(np.ceil(0.01 * flagged.size))) if flagged.size else 0
-    return {
-        "innocent_people_flagged": float(flagged.size),
-        "innocent_people_flagged_on_two_days_or_more": float((flagged_days >= 2).sum()),
-        "most_false_alerts_on_one_innocent_person": float(flagged[0]) if flagged.size else 0.0,
-        "share_of_false_alerts_on_top_1pct_flagged": float(flagged[:top].sum() / flagged.sum())
-        if flagged.size
-        else 0.0,
-        "innocent_people_stopped": float((wrong_stops > 0).sum()),
-        "innocent_people_stopped_twice_or_more": float((wrong_stops >= 2).sum()),
-        "watchlisted_people_alerted": float((true > 0).sum()),
-    }
+@dataclass(frozen=True)
+class _Histories:
+    """The period's totals of the people who drew an alert or a stop (everyone else adds nothing)."""
+
+    people: int  # everyone seen in the period
+    rows: IntArray  # per history: the person's row in the period's people
+    watchlisted: npt.NDArray[np.bool_]
+    false_alerts: npt.NDArray[np.float64]
+    true_alerts: npt.NDArray[np.float64]
+    wrong_stops: npt.NDArray[np.float64]
+    days_flagged: npt.NDArray[np.float64]
+
+    @classmethod
+    def of(cls, people: PeriodPeople) -> _Histories:
+        false = people.totals("false_alerts")
+        true = people.totals("true_alerts")
+        wrong = people.totals("wrong_stops")
+        flagged_rows = people.values["false_alerts"] > 0
+        days_flagged = np.bincount(
+            people.person[flagged_rows], minlength=len(people.person_id)
+        ).astype(np.float64)
+        rows = np.flatnonzero((false > 0) | (true > 0) | (wrong > 0))
+        return cls(
+            people=len(people.person_id),
+            rows=rows,
+            watchlisted=people.watchlisted[rows],
+            false_alerts=false[rows],
+            true_alerts=true[rows],
+            wrong_stops=wrong[rows],
+            days_flagged=days_flagged[rows],
+        )
+
+    def figures(self, copies: npt.NDArray[np.float64] | None = None) -> dict[str, float]:
+        """The per-person figures, each person counted ``copies`` times (once each: None)."""
+        weight = np.ones(len(self.rows)) if copies is None else copies
+        innocent = ~self.watchlisted
+        flagged = innocent & (self.false_alerts > 0) & (weight > 0)
+        alerts = np.repeat(self.false_alerts[flagged], weight[flagged].astype(np.int64))
+        alerts = np.sort(alerts)[::-1]
+        top = int(np.ceil(0.01 * alerts.size)) if alerts.size else 0
+        return {
+            "innocent_people_flagged": float(weight[flagged].sum()),
+            "innocent_people_flagged_on_two_days_or_more": float(
+                weight[flagged & (self.days_flagged >= 2)].sum()
+            ),
+            "most_false_alerts_on_one_innocent_person": float(alerts[0]) if alerts.size else 0.0,
+            "share_of_false_alerts_on_top_1pct_flagged": float(alerts[:top].sum() / alerts.sum())
+            if alerts.size
+            else 0.0,
+            "innocent_people_stopped": float(weight[innocent & (self.wrong_stops > 0)].sum()),
+            "innocent_people_stopped_twice_or_more": float(
+                weight[innocent & (self.wrong_stops >= 2)].sum()
+            ),
+            "watchlisted_people_alerted": float(weight[~innocent & (self.true_alerts > 0)].sum()),
+        }
 
 
 def person_figures(
     people: PeriodPeople, rng: np.random.Generator, *, confidence: float = CONFIDENCE
 ) -> dict[str, Any]:
-    """The period's per-person figures, each with its day-resampling interval (module docstring)."""
-    observed = _person_figures(people, None)
-    # Only rows that can move a figure: a day's false or true alerts or stops. The rest weigh nothing.
-    moving = np.zeros(len(people.day), dtype=bool)
-    for name in ("false_alerts", "true_alerts", "wrong_stops"):
-        moving |= people.values[name] > 0
-    # ... and only the people on those rows, renumbered: a resample then sums over a few hundred
-    # people, not the period's hundreds of thousands (the others add nothing to any figure).
-    involved, person = np.unique(people.person[moving], return_inverse=True)
-    subset = PeriodPeople(
-        day=people.day[moving],
-        person=person.astype(np.int64),
-        values={name: values[moving] for name, values in people.values.items()},
-        person_id=people.person_id[involved],
-        kind=people.kind[involved],
-        group=people.group[involved],
-        watchlisted=people.watchlisted[involved],
-        days=people.days,
-    )
+    """The period's per-person figures, each with its interval from resampling people (module
+    docstring)."""
+    histories = _Histories.of(people)
+    observed = histories.figures()
 
-    def statistic(sample: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
-        weights = np.bincount(sample, minlength=people.days).astype(np.float64)
-        figures = _person_figures(subset, weights)
+    def statistic(sample: IntArray) -> npt.NDArray[np.float64]:
+        copies = np.bincount(sample, minlength=histories.people)[histories.rows]
+        figures = histories.figures(copies.astype(np.float64))
         return np.array([figures[name] for name in PERSON_FIGURES])
 
     intervals: dict[str, list[float] | None] = dict.fromkeys(PERSON_FIGURES)
-    if people.days >= 2:
+    if histories.people >= 2:
         result = stats.bootstrap(
-            (np.arange(people.days),),
+            (np.arange(histories.people),),
             statistic,
             n_resamples=BOOTSTRAP_RESAMPLES,
             vectorized=False,

@@ -255,8 +255,9 @@ def write_index(plan: YearPlan, records: Mapping[int, DayRecord]) -> dict[str, A
         f"{len(done)} of {len(plan.runs)} simulated days of a {plan.days}-day period from "
         f"{plan.scenario.calendar.first_day} (calendar: {', '.join(plan.scenario.calendar.days)}), "
         "one seed, the same people and faces on every day; per-day intervals: the wider of the "
-        "Student-t and exact Poisson intervals; per-person intervals: the period's days resampled "
-        "(scipy.stats.bootstrap, percentile). Days the calendar does not name are not modelled."
+        "Student-t and exact Poisson intervals; per-person intervals: the period's people resampled, "
+        "each with all their days (subsets bootstrap, scipy.stats.bootstrap, percentile). Days the "
+        "calendar does not name are not modelled."
     )
     write_table_atomic(plan.out / DAYS_TABLE, _days_table(plan, records, figures, done))
     write_table_atomic(plan.out / PEOPLE_TABLE, people.table())

@@ -97,7 +97,7 @@ def _period_section(period: PeriodResults) -> None:
     st.caption(
         f"The same people came back: {people['people']:,} people in all, "
         f"{people['people_on_site_two_days_or_more']:,} of them on two days or more. In brackets, "
-        "the 95% interval from resampling the period's days."
+        "the 95% interval from resampling the period's people, each with all their days."
     )
     repeated = read_period_people(period, ("watchlisted", "false_alerts"))
     innocent = [
