@@ -90,6 +90,7 @@ def measure(task: Measurement, threads: int = 1) -> dict[str, Any]:
 
     configure_threads(threads)
     profile = load_profile(task.algorithm)
+    fitted_reference = profile.reference_quality
     updates = {
         key.removeprefix(PROFILE_PREFIX): value
         for key, value in task.values.items()
@@ -130,8 +131,11 @@ def measure(task: Measurement, threads: int = 1) -> dict[str, Any]:
         subjects = rng.integers(0, size, task.mated_probes)
         # At the qualities walkers reached where the TPIR was measured, when the profile's reference
         # quality was fitted there (twin.recognition.reference_fit); else at the reference quality.
+        # A sampled reference quality stands for a set-up geometry that would have fitted it: the
+        # set-up's qualities scale with it (TPIR depends on quality / reference quality only).
         mated_quality = (
             draw_from_quantiles(rng, profile.setup_qualities, task.mated_probes)
+            * (profile.reference_quality / fitted_reference)
             if profile.setup_qualities
             else np.full(task.mated_probes, model.reference_quality)
         )
