@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from twin.recognition.calibration import calibrate
@@ -85,3 +86,24 @@ def test_one_face_per_person_makes_false_alerts_repeat_on_the_same_people(
     if correlation > 0:
         assert spread["flagged_twice_or_more"] > 0
         assert report["fpir"]["10000"]["design_effect"] > 1.0
+
+
+def test_a_fitted_set_up_is_checked_through_the_real_matcher(plaza: Scenario) -> None:
+    # Walkers of the set-up at two qualities: the reference quality fitted there reproduces the
+    # TPIR through the real matcher; a profile without a set-up reports none.
+    from twin.recognition.reference_fit import fit_reference_quality, quality_quantiles
+
+    qualities = np.repeat([0.5, 0.7], 500)
+    fitted = fit_reference_quality(LOOSE, qualities, dim=512, genuine_score_sd=0.08)
+    profile = LOOSE.model_copy(
+        update={"reference_quality": fitted, "setup_qualities": quality_quantiles(qualities)}
+    )
+    independent = plaza.model_copy(
+        update={"faces": plaza.faces.model_copy(update={"within_person_correlation": 0.0})}
+    )
+    report = calibrate(profile, independent, non_mated=1_024, mated=4_000, seed=6)
+    low, high = report["tpir_in_setup"]["ci95"]
+    assert low <= 0.85 <= high
+    assert (
+        calibrate(LOOSE, independent, non_mated=1_024, mated=100, seed=6)["tpir_in_setup"] is None
+    )

@@ -155,4 +155,6 @@ def test_pair_fmr_is_the_strangers_rate_without_closeness() -> None:
 def test_vendor_thresholds_map_through_the_fmr() -> None:
     profile = load_profile("npl_2023")
     assert profile.fmr_at_vendor_threshold(0.6) == pytest.approx(profile.fmr)
-    assert profile.fmr_at_vendor_threshold(0.55) == pytest.approx(profile.fmr * 10)
+    slope = profile.vendor_score_per_fmr_decade  # fitted (twin calibrate-fit)
+    assert profile.fmr_at_vendor_threshold(0.6 - slope) == pytest.approx(profile.fmr * 10)
+    assert profile.fmr_at_vendor_threshold(0.6 + 2 * slope) == pytest.approx(profile.fmr / 100)

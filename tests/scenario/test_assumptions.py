@@ -57,7 +57,8 @@ def test_a_bad_range_is_one_line_naming_file_and_field(override: str, words: str
 
 
 def test_a_profile_range_must_name_a_profile_figure(tmp_path: Path) -> None:
-    text = (ROOT / "scenarios" / "algorithms" / "npl_2023.toml").read_text(encoding="utf-8")
+    # A profile that ends with its [assumptions] table (npl_2023's ranges are in its fit file).
+    text = (ROOT / "scenarios" / "algorithms" / "older_generation.toml").read_text(encoding="utf-8")
     bad = tmp_path / "bad.toml"
     bad.write_text(text + "threshold = { low = 1, high = 2 }\n", encoding="utf-8")
     with pytest.raises(ProfileError, match="not an assumed figure of a profile"):

@@ -265,6 +265,15 @@ def _render_calibration(report: dict[str, Any]) -> None:
         f"{tpir['profile']:.2f}",
         "yes" if low <= tpir["profile"] <= high else "no",
     )
+    in_setup = report.get("tpir_in_setup")
+    if in_setup:
+        low, high = in_setup["ci95"]
+        table.add_row(
+            "TPIR in the set-up (fitted)",
+            rate(in_setup),
+            f"{in_setup['published']:.2f}",
+            "yes" if low <= in_setup["published"] <= high else "no",
+        )
     stdout.print(table)
     det = Table(title="DET: error rates across thresholds (watchlist 10,000)")
     for column in ("threshold (cosine)", "FPIR [95% CI]", "FNIR [95% CI]"):
@@ -431,6 +440,10 @@ def _mount_sub_apps() -> None:
     from twin.cli.year import year
 
     app.command("year")(year)
+
+    from twin.cli.calibrate_fit import calibrate_fit
+
+    app.command("calibrate-fit")(calibrate_fit)
 
 
 _mount_sub_apps()

@@ -10,7 +10,9 @@ and mated probes (watchlist members at the reference capture quality), and measu
   (NIST FRTE 1:N definitions; facts.md). A person's captures are not independent, so the 95% interval
   is Wilson's on the effective number of searches (searches / design effect, the design effect
   measured from the spread of false alerts between people);
-- TPIR at the reference quality (the mate is the top candidate, above the threshold);
+- TPIR at the reference quality (the mate is the top candidate, above the threshold), and, when the
+  reference quality was fitted in the set-up where the TPIR was measured, TPIR at the qualities
+  walkers reached there (beside the published TPIR: the fit, checked through the real matcher);
 - a DET table: FPIR at 10,000 and FNIR across thresholds around the operating point;
 - per group, when the scenario defines groups: FPIR and its ratio to the best-served group;
 - how false alerts at 10,000 concentrate on people: flagged people, false alerts per flagged person,
@@ -32,7 +34,7 @@ import numpy.typing as npt
 from scipy import stats
 
 from twin.matcher import Matcher
-from twin.recognition.faces import capture_embeddings
+from twin.recognition.faces import FaceModel, Watchlist, capture_embeddings
 from twin.recognition.gallery import build_gallery
 from twin.recognition.outcomes import concentration
 from twin.recognition.persons import (
@@ -40,6 +42,7 @@ from twin.recognition.persons import (
     watchlist_ids,
 )
 from twin.recognition.profiles import AlgorithmProfile
+from twin.recognition.reference_fit import draw_from_quantiles
 from twin.scenario import Scenario
 from twin.streams import streams_for
 
@@ -153,6 +156,30 @@ def _hits_per_gallery(
     return distinct, result.scores[:, 0].astype(np.float64)
 
 
+def _mated_searches(
+    rng: np.random.Generator,
+    model: FaceModel,
+    watchlist: Watchlist,
+    matcher: Matcher,
+    subjects: npt.NDArray[np.int64],
+    quality: FloatArray,
+) -> tuple[npt.NDArray[np.bool_], FloatArray]:
+    """Captures of watchlist members ``subjects`` at ``quality``, searched against the whole
+    watchlist: whether the mate is the top candidate, and the top score."""
+    found = np.empty(len(subjects), dtype=bool)
+    best = np.empty(len(subjects))
+    for begin in range(0, len(subjects), CHUNK):
+        rows = slice(begin, min(begin + CHUNK, len(subjects)))
+        who = subjects[rows]
+        probes, _ = capture_embeddings(
+            rng, model, watchlist, who, watchlist.group[who], quality[rows]
+        )
+        result = matcher.search(probes, k=1)
+        found[rows] = result.ids[:, 0] == who
+        best[rows] = result.scores[:, 0]
+    return found, best
+
+
 def _concentration(
     alerts_per_person: npt.NDArray[np.int64], fpir: float, correlation: float
 ) -> dict[str, Any]:
@@ -234,19 +261,20 @@ def calibrate(
 
     # Watchlist members at the reference quality, searched against the whole 10,000.
     subjects = rng.integers(0, LARGE_WATCHLIST, mated)
-    mate_found = np.empty(mated, dtype=bool)
-    mate_best = np.empty(mated)
-    for begin in range(0, mated, CHUNK):
-        rows = slice(begin, min(begin + CHUNK, mated))
-        who = subjects[rows]
-        probes, _ = capture_embeddings(
-            rng, model, watchlist, who, watchlist.group[who], np.full(len(who), quality_ref)
+    mate_found, mate_best = _mated_searches(
+        rng, model, watchlist, matcher, subjects, np.full(mated, quality_ref)
+    )
+    if on_progress:
+        on_progress(total_work, total_work)
+    # And at the qualities walkers reached in the set-up where the TPIR was measured, when the
+    # profile's reference quality was fitted there (twin.recognition.reference_fit).
+    setup_tpir = None
+    if profile.setup_qualities:
+        qualities = draw_from_quantiles(rng, profile.setup_qualities, mated)
+        found, best = _mated_searches(
+            rng, model, watchlist, matcher, rng.integers(0, LARGE_WATCHLIST, mated), qualities
         )
-        result = matcher.search(probes, k=1)
-        mate_found[rows] = result.ids[:, 0] == who
-        mate_best[rows] = result.scores[:, 0]
-        if on_progress:
-            on_progress(float(non_mated + rows.stop), total_work)
+        setup_tpir = Proportion(int(np.sum(found & (best >= threshold) & (qualities > 0))), mated)
 
     searches = np.full(people, CAPTURES_PER_PERSON, dtype=np.int64)
     fpir_small = ClusteredProportion(hits_small, searches * GALLERIES)
@@ -327,6 +355,9 @@ def calibrate(
         "fpir_ratio_10000_to_1000": ratio,
         "tpir_at_reference_quality": tpir.rate,
         "tpir": {**tpir.as_dict(), "profile": profile.tpir},
+        "tpir_in_setup": None
+        if setup_tpir is None
+        else {**setup_tpir.as_dict(), "published": profile.tpir},
         "det": det,
         "groups": per_group,
         "false_alert_concentration": _concentration(hits_large, fpir_large.rate, correlation),

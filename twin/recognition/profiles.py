@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import tomllib
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field, ValidationError, model_validator
 
@@ -23,6 +23,8 @@ ALGORITHMS_DIR = Path("scenarios/algorithms")
 # FPIR(N) = 1 - (1 - FMR)^N (NIST FRTE 1:N; facts.md). A published point more than this factor away from
 # the profile's FMR contradicts it.
 MAX_FMR_DISAGREEMENT = 3.0
+#: Figures a profile's fit file (written by ``twin calibrate-fit``) supplies.
+FIT_FIELDS = ("reference_quality", "vendor_score_per_fmr_decade", "setup_qualities")
 
 
 class FpirPoint(StrictModel):
@@ -68,6 +70,14 @@ class AlgorithmProfile(StrictModel):
         ),
     ] = 0.05
     fpir_points: tuple[FpirPoint, ...] = ()
+    setup_qualities: tuple[Annotated[float, Field(ge=0.0, le=1.0)], ...] = Field(
+        default=(),
+        description=(
+            "Evenly spaced quantiles (0 to 1) of the best capture quality of each walker in the set-up "
+            "where the TPIR was measured (0: never captured); empty when the TPIR is taken at the "
+            "reference quality instead (twin.recognition.reference_fit)."
+        ),
+    )
     assumptions: dict[str, AssumptionRange] = Field(
         default_factory=dict,
         description="The plausible range of each *assumption* above, by field name.",
@@ -120,13 +130,41 @@ def find_profile(name_or_path: str, *, scenario_dir: Path | None = None) -> Path
     )
 
 
-def load_profile(name_or_path: str, *, scenario_dir: Path | None = None) -> AlgorithmProfile:
-    """Read and validate an algorithm profile. Raises ProfileError with one clear line."""
-    path = find_profile(name_or_path, scenario_dir=scenario_dir)
+def _read_toml(path: Path, what: str, source: Path) -> dict[str, Any]:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ProfileError(f"cannot read the profile: {exc}", source=path) from exc
+        raise ProfileError(f"cannot read {what}: {exc}", source=source) from exc
+
+
+def _with_fit(data: dict[str, Any], path: Path, *, fitted: bool) -> dict[str, Any]:
+    """The profile's data with its fit file's figures (``fit = "fits/NAME.toml"``, relative to the
+    profile) filled in where the profile does not set them itself (unless ``fitted`` is False)."""
+    fit_name = data.pop("fit", None)
+    if fit_name is None or not fitted:
+        return data
+    if not isinstance(fit_name, str):
+        raise ProfileError("fit: must be a path to a fit file (a string)", source=path)
+    fit_path = path.parent / fit_name
+    fit = _read_toml(fit_path, f"the fit file {fit_path}", path)
+    for key in FIT_FIELDS:
+        if key in fit:
+            data.setdefault(key, fit[key])
+    assumptions = dict(data.get("assumptions", {}))
+    for key, spread in fit.get("assumptions", {}).items():
+        assumptions.setdefault(key, spread)
+    data["assumptions"] = assumptions
+    return data
+
+
+def load_profile(
+    name_or_path: str, *, scenario_dir: Path | None = None, fitted: bool = True
+) -> AlgorithmProfile:
+    """Read and validate an algorithm profile, with its fit file if it names one (``fitted=False``:
+    without it, as ``twin calibrate-fit`` needs before there is one). Raises ProfileError with one
+    clear line."""
+    path = find_profile(name_or_path, scenario_dir=scenario_dir)
+    data = _with_fit(_read_toml(path, "the profile", path), path, fitted=fitted)
     try:
         return AlgorithmProfile.model_validate(data)
     except ValidationError as exc:

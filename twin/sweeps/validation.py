@@ -5,7 +5,9 @@ For each catalogue file (twin/sweeps/catalogue.py) the set-up's uncertain figure
 is one measurement on a Dask worker: the twin's face model (twin.recognition.faces, fitted to the
 profile at the deployment's vendor threshold) enrols a synthetic watchlist in the real FAISS matcher,
 and strangers' captures (and, for TPIR, watchlist members' captures at the reference quality) are
-searched for real. Nothing is taken from the model's own arithmetic; every rate is counted.
+searched for real. Nothing is taken from the model's own arithmetic; every rate is counted. A TPIR
+row's watchlist members are captured at the qualities walkers reached in the profile's calibration
+set-up when its reference quality was fitted there (`twin calibrate-fit`).
 
 **Scaling, stated.** A deployment's millions of faces against a watchlist of up to 500,000 cannot be
 searched on a small machine, so each measurement searches ``probes`` strangers against at most
@@ -83,10 +85,12 @@ def measure(task: Measurement, threads: int = 1) -> dict[str, Any]:
         make_watchlist,
     )
     from twin.recognition.profiles import load_profile
+    from twin.recognition.reference_fit import draw_from_quantiles
     from twin.scenario import FacesConfig, MatcherConfig, WatchlistConfig
 
     configure_threads(threads)
     profile = load_profile(task.algorithm)
+    fitted_reference = profile.reference_quality
     updates = {
         key.removeprefix(PROFILE_PREFIX): value
         for key, value in task.values.items()
@@ -125,16 +129,27 @@ def measure(task: Measurement, threads: int = 1) -> dict[str, Any]:
     found = 0
     if task.mated_probes:
         subjects = rng.integers(0, size, task.mated_probes)
+        # At the qualities walkers reached where the TPIR was measured, when the profile's reference
+        # quality was fitted there (twin.recognition.reference_fit); else at the reference quality.
+        # A sampled reference quality stands for a set-up geometry that would have fitted it: the
+        # set-up's qualities scale with it (TPIR depends on quality / reference quality only).
+        mated_quality = (
+            draw_from_quantiles(rng, profile.setup_qualities, task.mated_probes)
+            * (profile.reference_quality / fitted_reference)
+            if profile.setup_qualities
+            else np.full(task.mated_probes, model.reference_quality)
+        )
         probes, _ = capture_embeddings(
             rng,
             model,
             watchlist,
             subjects,
             np.zeros(task.mated_probes, dtype=np.int64),
-            np.full(task.mated_probes, model.reference_quality),
+            mated_quality,
         )
         result = matcher.search(probes, k=1)
-        found = int(np.sum((result.ids[:, 0] == subjects) & (result.scores[:, 0] >= threshold)))
+        hit = (result.ids[:, 0] == subjects) & (result.scores[:, 0] >= threshold)
+        found = int(np.sum(hit & (mated_quality > 0)))
     return {
         "file": task.file,
         "sample": task.sample,
