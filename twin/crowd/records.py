@@ -149,6 +149,19 @@ class Queues:
         return len(self.bottleneck)
 
 
+@dataclass(frozen=True, slots=True)
+class Holds:
+    """Every time a walker found the walkway ahead full and waited at the end of its own (or at its
+    origin) for room: which walkway was full, when the wait began, and how long it lasted, s."""
+
+    walkway: IntArray  # index into Walkways (edges)
+    joined_s: FloatArray
+    wait_s: FloatArray
+
+    def __len__(self) -> int:
+        return len(self.walkway)
+
+
 def route_passes(site: Site, route: Route) -> RoutePasses:
     """Camera passes along ``route``."""
     camera_index = {camera.camera_id: i for i, camera in enumerate(site.cameras)}

@@ -286,6 +286,12 @@ class CapacityConfig(StrictModel):
     min_cell_m: Annotated[float, Field(gt=0.0, le=50.0)] = 5.0
     # Narrowest effective walkway width, m (a map's clearance to buildings may be less): *assumption*.
     min_width_m: Annotated[float, Field(gt=0.0, le=10.0)] = 1.0
+    # A walker held at the end of its walkway by a full one ahead keeps its place there (spillback)
+    # for at most this long, s, then steps aside and stops counting on it, so that opposite streams
+    # (or a ring of full walkways) cannot lock each other for ever. Queue-based traffic models break
+    # gridlock the same way after a "stuck time" (MATSim's queue simulation: Horni, Nagel and
+    # Axhausen 2016, ch. 1). *Assumption*: 60 s, range 10-120 s.
+    max_hold_s: Annotated[float, Field(gt=0.0, le=3600.0)] = 60.0
 
 
 class CrowdConfig(StrictModel):
