@@ -185,6 +185,20 @@ class Timetable(StrictModel):
     exit_width_m: Annotated[
         float, Field(gt=0.0, le=50.0, description="Clear width of the station exit, m (> 0).")
     ] = 6.0
+    # Unset: the gateway's walkers come from the daily footfall and each takes the last train
+    # before its drawn time. Set: the timetable makes them, and the footfall's trips from this
+    # gateway are left out (docs/scenarios.md). *Assumption* per scenario (a peak-hour train).
+    passengers_per_train: Annotated[
+        int | None,
+        Field(
+            gt=0,
+            le=5000,
+            description=(
+                "Passengers who leave the gateway from each train in the peak hour of the "
+                "inbound profile (1-5000); off-peak trains bring that share of it."
+            ),
+        ),
+    ] = None
 
 
 class CrowdEvent(StrictModel):
