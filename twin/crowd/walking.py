@@ -214,7 +214,8 @@ def simulate_crowd(
     def leave(cells: tuple[tuple[int, float], ...]) -> None:
         for cell, share in cells:
             occupancy[cell] -= share
-            wake(cell)
+            if waiting[cell]:
+                wake(cell)
 
     def full_cell(cells: tuple[tuple[int, float], ...]) -> int:
         """The first cell of a stretch without room for this walker's share; -1 when all have."""
@@ -295,8 +296,8 @@ def simulate_crowd(
                 for cell, share in cells:
                     occupancy[cell] += share
                     people += occupancy[cell]
-                for cell, _ in cells:
-                    wake(cell)  # room left for the next waiter?
+                    if waiting[cell]:
+                        wake(cell)  # room left for the next waiter?
                 density = people / area_m2
                 kept = (
                     -math.expm1(-GAMMA_PED_M2 * (1.0 / density - inverse_jam))
@@ -308,7 +309,10 @@ def simulate_crowd(
                 pace = free
             now = env.now
             if held:
-                leave(held)
+                for cell, share in held:  # leave the stretch behind (as leave(), inline)
+                    occupancy[cell] -= share
+                    if waiting[cell]:
+                        wake(cell)
                 t_out[k - 1] = now
             held = cells
             duration = length_m / pace
