@@ -9,7 +9,7 @@ walked faster or slower.
 
 **Storage and spillback.** A cell stores at most the density at which the diagram slows a walker of
 mean free speed to ``capacity.min_speed_m_s`` (`twin.crowd.fundamental.storage_density_ped_m2`,
-4.43 ped/m² at 0.1 m/s, below jam density) over its real area. A walker enters a stretch only when
+4.43 ped/m² at 0.1 m/s, below jam density) over its area (at least ``capacity.min_cell_m`` long). A walker enters a stretch only when
 each of its cells has room for its share; until then it waits at its origin or at the end of the
 stretch it is on, still counted there, so full walkways fill the ones behind them. Both directions
 share one storage; so that facing streams cannot lock each other, a walker holds its place for at
@@ -180,12 +180,12 @@ def simulate_crowd(
     resources = [simpy.Resource(env, capacity=1) for _ in names]
     headway_s = [capacity_headway_s(c) for c in capacity_ped_s]
     occupancy = [0.0] * walkways.cell_edge.size
-    # A cell stores at most the storage density over its real area (at least one walker), so that
-    # no walkway's density, counted over its real area, reaches jam: a walker enters a stretch only
-    # when each of its cells has room for its share, else it waits where it is.
-    true_area_m2 = walkways.cell_length_m * walkways.width_m[walkways.cell_edge]
+    # A cell stores at most the storage density over its area as densities count it (at least
+    # min_cell_m long, Walkways.cell_area_m2), so that no walkway's recorded density reaches jam: a
+    # walker enters a stretch only when each of its cells has room for its share, else it waits
+    # where it is. An empty cell always takes one walker.
     most_ped_m2 = storage_density_ped_m2(crowd.capacity.min_speed_m_s)
-    storage = (np.maximum(most_ped_m2 * true_area_m2, 1.0) + _ROOM_TOLERANCE).tolist()
+    storage = (most_ped_m2 * walkways.cell_area_m2 + _ROOM_TOLERANCE).tolist()
     waiting: list[deque[simpy.Event]] = [deque() for _ in occupancy]
     min_speed = crowd.capacity.min_speed_m_s
     max_hold_s = crowd.capacity.max_hold_s
