@@ -386,9 +386,12 @@ def timed_passes(
     lateral_u: FloatArray,
     group_rank: IntArray,
     walkways: Walkways,
+    from_s: float | None = None,
+    end_s: FloatArray | None = None,
 ) -> tuple[Passes, PassSamples]:
     """Each walker's camera passes, timed by interpolating its walk between stretch boundaries,
-    and the moments sampled across each (for the best frame)."""
+    and the moments sampled across each (for the best frame). With ``from_s`` (s) and each walker's
+    ``end_s`` (s), only the passes best seen from ``from_s`` on, of walkers on site then."""
     used = np.unique(route_of)
     catalogue = {int(r): route_passes(site, routes[int(r)]) for r in used.tolist()}
     counts = np.zeros(len(routes), dtype=np.int64)
@@ -460,6 +463,15 @@ def timed_passes(
         best_local[order_rows],
     )
     del order_rows
+    if from_s is not None and end_s is not None:
+        kept = np.flatnonzero((best >= from_s) & (end_s[who] >= from_s))
+        who, row, best, speed, best_local = (
+            who[kept],
+            row[kept],
+            best[kept],
+            speed[kept],
+            best_local[kept],
+        )
     first_flat = element_first[route_of[who]]
     first_visit = offsets[who]
     enter, _ = timed(local_of("enter_m")[row], column("enter_m")[row], first_flat, first_visit)

@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 import numpy as np
@@ -105,11 +105,15 @@ def simulate_crowd(
     crowd: CrowdConfig | None = None,
     *,
     on_progress: Callable[[float], None] | None = None,
+    passes_from_s: float | None = None,
 ) -> CrowdResult:
     """Walk every trip through the site in simulated time: walkers slow down where it is crowded,
     queue at bottlenecks, and each camera pass is recorded at the moment it happened.
 
     ``on_progress`` is called with the simulated clock (seconds after midnight) as it advances.
+    ``passes_from_s`` (s after midnight): record only the passes best seen from then on, of
+    walkers still on site then (what :func:`on_site_from` keeps for a warm start; it saves building
+    the others).
     """
     crowd = crowd or CrowdConfig()
     walkways = build_walkways(site, crowd)
@@ -348,6 +352,7 @@ def simulate_crowd(
     visits = walk_visits(elements, route_of, enter_s, exit_s)
     route_length = np.array([r.length_m for r in routes], dtype=np.float64)[route_of]
     arrive = exit_s[element_offsets[1:] - 1] if len(trips) else np.empty(0)
+    end_s = arrive + trips.dwell_s
     passes, samples = timed_passes(
         site,
         routes,
@@ -360,6 +365,8 @@ def simulate_crowd(
         lateral_u=trips.lateral_u,
         group_rank=trips.group_rank,
         walkways=walkways,
+        from_s=passes_from_s,
+        end_s=end_s,
     )
     return CrowdResult(
         passes=passes,
@@ -383,7 +390,7 @@ def simulate_crowd(
         route=route_of,
         route_length_m=route_length,
         arrive_s=arrive,
-        end_s=arrive + trips.dwell_s,
+        end_s=end_s,
     )
 
 
@@ -396,6 +403,10 @@ def on_site_from(trips: Trips, crowd: CrowdResult, start_s: float) -> tuple[Trip
     renumber[keep] = np.arange(keep.size)
     passes = crowd.passes
     rows = np.flatnonzero((renumber[passes.pedestrian] >= 0) & (passes.best_s >= start_s))
+    if rows.size == len(passes):  # passes already from start_s (simulate_crowd's passes_from_s)
+        kept_passes, kept_samples = replace(passes, pedestrian=renumber[passes.pedestrian]), None
+    else:
+        kept_passes, kept_samples = passes.take(rows, renumber), crowd.samples.take(rows)
     visit_rows = np.flatnonzero(renumber[crowd.visits.pedestrian] >= 0)
     visits = crowd.visits
     kept_visits = Visits(
@@ -407,8 +418,8 @@ def on_site_from(trips: Trips, crowd: CrowdResult, start_s: float) -> tuple[Trip
         exit_s=visits.exit_s[visit_rows],
     )
     return trips.take(keep), CrowdResult(
-        passes=passes.take(rows, renumber),
-        samples=crowd.samples.take(rows),
+        passes=kept_passes,
+        samples=crowd.samples if kept_samples is None else kept_samples,
         visits=kept_visits,
         queues=crowd.queues,
         holds=crowd.holds,
