@@ -266,7 +266,8 @@ def simulate_crowd(
                 joined.append(arrived)
                 ahead.append(len(resource.queue) + resource.count)
                 request = resource.request()
-                yield request  # queued at the end of its stretch: still counted on it
+                if not request.triggered:  # free: granted at once, no need to wait for it
+                    yield request  # queued at the end of its stretch: still counted on it
                 env.timeout(headway_s[bottleneck]).callbacks.append(
                     partial(release, resource, request)
                 )
