@@ -289,7 +289,8 @@ class CapacityConfig(StrictModel):
     doorway_ped_m_s: Annotated[float, Field(gt=0.0, le=3.0)] = 1.32
     # SFPE Handbook speed constants: stairs 7/11 in 1.08 against 1.40 on the level: 0.77 of the speed.
     stairs_speed_factor: Annotated[float, Field(gt=0.0, le=1.0)] = 0.77
-    # Lowest speed of a walker in a jam, so every walk ends: *assumption*, 0.05-0.2 m/s.
+    # Lowest speed of a walker in a jam, so every walk ends: *assumption*, 0.05-0.2 m/s. It also sets
+    # the storage density (twin.crowd.fundamental.storage_density_ped_m2: 4.43 ped/m2 at 0.1 m/s).
     min_speed_m_s: Annotated[float, Field(gt=0.0, le=1.0)] = 0.1
     # Walkways are cut into cells no longer than this, m, where densities are counted: *assumption*.
     cell_m: Annotated[float, Field(gt=1.0, le=200.0)] = 50.0
