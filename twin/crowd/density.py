@@ -5,7 +5,9 @@ their origin, until there is room) are counted against the walkway they waited t
 minute their wait began.
 
 A walkway's density in a minute is the time its walkers spent on it during that minute over the
-minute and its area (ped/m², a time average); its level of service follows Fruin (1971) through
+minute and its area (ped/m², a time average), counted as the walk counts it: a walker on a stretch
+of several cells counts on each for the cell's share of the stretch, for as long as it is on the
+stretch; its level of service follows Fruin (1971) through
 Weidmann's diagram (`twin.recognition.quality.level_of_service`, used where results are recorded).
 """
 
@@ -61,8 +63,18 @@ def minute_density(crowd: CrowdResult, *, from_s: float, to_s: float) -> MinuteD
     visits = crowd.visits
     on_graph = visits.cell >= 0
     edge = crowd.walkways.cell_edge[visits.cell[on_graph]]
-    enter = np.clip(visits.enter_s[on_graph], from_s, to_s)
-    leave = np.clip(visits.exit_s[on_graph], from_s, to_s)
+    # The walk counts a walker on each cell of its stretch for the cell's share of the stretch's
+    # length, for as long as it is on the stretch (held at its end included): so do densities.
+    stretch_in, stretch_out = visits.stretch_enter_s[on_graph], visits.stretch_exit_s[on_graph]
+    span = stretch_out - stretch_in
+    share = np.divide(
+        visits.exit_s[on_graph] - visits.enter_s[on_graph],
+        span,
+        out=np.zeros(span.size),
+        where=span > 0,
+    )
+    enter = np.clip(stretch_in, from_s, to_s)
+    leave = np.clip(stretch_out, from_s, to_s)
     first = np.floor((enter - from_s) / SECONDS_PER_MINUTE).astype(np.int64)
     last = np.floor((np.maximum(leave, enter) - from_s - 1e-9) / SECONDS_PER_MINUTE).astype(
         np.int64
@@ -78,8 +90,14 @@ def minute_density(crowd: CrowdResult, *, from_s: float, to_s: float) -> MinuteD
     n_minutes = max(1, int(np.ceil((to_s - from_s) / SECONDS_PER_MINUTE)))
     key = edge[rows] * n_minutes + np.clip(minute, 0, n_minutes - 1)
     seconds = np.bincount(
-        key, weights=np.maximum(hi - lo, 0.0), minlength=len(crowd.walkways) * n_minutes
+        key,
+        weights=share[rows] * np.maximum(hi - lo, 0.0),
+        minlength=len(crowd.walkways) * n_minutes,
     )
+    first = np.floor(
+        (np.clip(visits.enter_s[on_graph], from_s, to_s) - from_s) / SECONDS_PER_MINUTE
+    )
+    first = first.astype(np.int64)
     entered_key = edge * n_minutes + np.clip(first, 0, n_minutes - 1)
     inside = visits.enter_s[on_graph] >= from_s
     entered = np.bincount(entered_key[inside], minlength=seconds.size)

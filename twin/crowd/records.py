@@ -124,7 +124,10 @@ class Passes:
 @dataclass(frozen=True, slots=True)
 class Visits:
     """Every stretch of route a walker walked, one row each: a cell of a walkway (or the walk
-    between an entrance and the walk graph, ``cell`` -1) and when it was entered and left."""
+    between an entrance and the walk graph, ``cell`` -1) and when it was entered and left (as if
+    walked evenly through the stretch the cell belongs to: for replays), and when that stretch was
+    entered and left (over which the walk counted the walker on the cell for its share of the
+    stretch's length: for densities)."""
 
     pedestrian: IntArray
     cell: IntArray  # index into Walkways cells; -1 off the walk graph
@@ -132,6 +135,8 @@ class Visits:
     length_m: FloatArray
     enter_s: FloatArray
     exit_s: FloatArray
+    stretch_enter_s: FloatArray
+    stretch_exit_s: FloatArray
 
     def __len__(self) -> int:
         return len(self.pedestrian)
@@ -305,9 +310,10 @@ def element_times(
     offsets: IntArray,
     stretch_in: FloatArray,
     stretch_out: FloatArray,
-) -> tuple[FloatArray, FloatArray, IntArray]:
+) -> tuple[FloatArray, FloatArray, IntArray, FloatArray, FloatArray]:
     """Each walker's times at every element, from its stretches' (walked at one speed each):
-    (entered, left, the first row of each walker)."""
+    (entered, left, the first row of each walker, when it entered and left the element's
+    stretch)."""
     counts = np.array([len(e.cell) for e in elements], dtype=np.int64)
     who, k = _rows_of(route_of, counts)
     stretch_of = np.concatenate([e.stretch_of for e in elements] + [np.empty(0, np.int64)])
@@ -337,7 +343,7 @@ def element_times(
     enter = stretch_in[visit] + into * span
     leave = stretch_in[visit] + np.minimum(into + length_m[row] / total, 1.0) * span
     element_offsets = np.concatenate([[0], np.cumsum(counts[route_of])]).astype(np.int64)
-    return enter, leave, element_offsets
+    return enter, leave, element_offsets, stretch_in[visit], stretch_out[visit]
 
 
 def _rows_of(route_of: IntArray, counts: IntArray) -> tuple[IntArray, IntArray]:
@@ -353,6 +359,8 @@ def walk_visits(
     route_of: IntArray,
     enter_s: FloatArray,
     exit_s: FloatArray,
+    stretch_enter_s: FloatArray,
+    stretch_exit_s: FloatArray,
 ) -> Visits:
     counts = np.array([len(e.cell) for e in elements], dtype=np.int64)
     cells = np.concatenate(
@@ -370,6 +378,8 @@ def walk_visits(
         length_m=lengths[row],
         enter_s=enter_s,
         exit_s=exit_s,
+        stretch_enter_s=stretch_enter_s,
+        stretch_exit_s=stretch_exit_s,
     )
 
 

@@ -347,10 +347,11 @@ def simulate_crowd(
     if on_progress is not None:
         on_progress(env.now)
 
-    enter_s, exit_s, element_offsets = element_times(
+    enter_s, exit_s, element_offsets, stretch_enter_s, stretch_exit_s = element_times(
         elements, route_of, offsets, np.asarray(t_in), np.asarray(t_out)
     )
-    visits = walk_visits(elements, route_of, enter_s, exit_s)
+    visits = walk_visits(elements, route_of, enter_s, exit_s, stretch_enter_s, stretch_exit_s)
+    del stretch_enter_s, stretch_exit_s
     route_length = np.array([r.length_m for r in routes], dtype=np.float64)[route_of]
     arrive = exit_s[element_offsets[1:] - 1] if len(trips) else np.empty(0)
     end_s = arrive + trips.dwell_s
@@ -411,13 +412,9 @@ def on_site_from(trips: Trips, crowd: CrowdResult, start_s: float) -> tuple[Trip
     visit_rows = np.flatnonzero(renumber[crowd.visits.pedestrian] >= 0)
     visits = crowd.visits
     kept_visits = Visits(
-        pedestrian=renumber[visits.pedestrian[visit_rows]],
-        cell=visits.cell[visit_rows],
-        start_m=visits.start_m[visit_rows],
-        length_m=visits.length_m[visit_rows],
-        enter_s=visits.enter_s[visit_rows],
-        exit_s=visits.exit_s[visit_rows],
+        **{name: getattr(visits, name)[visit_rows] for name in Visits.__slots__},
     )
+    kept_visits = replace(kept_visits, pedestrian=renumber[kept_visits.pedestrian])
     return trips.take(keep), CrowdResult(
         passes=kept_passes,
         samples=crowd.samples if kept_samples is None else kept_samples,
