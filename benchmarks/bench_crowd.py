@@ -41,7 +41,8 @@ def measure(scenario_path: str, overrides: list[str]) -> dict[str, Any]:
     streams = streams_for(scenario.seed)  # the run's own layout: the same walkers as twin run
     began = time.perf_counter()
     trips = generate_trips(site, crowd, streams.demand)
-    trips, walked = on_site_from(trips, simulate_crowd(site, trips, crowd), crowd.window_start_s)
+    walked = simulate_crowd(site, trips, crowd, passes_from_s=crowd.window_start_s)
+    trips, walked = on_site_from(trips, walked, crowd.window_start_s)
     crowd_s = time.perf_counter() - began
     captures = capture_opportunities(
         site,

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
-from twin.crowd.fundamental import JAM_DENSITY_PED_M2, specific_flow_ped_m_s, weidmann_speed_m_s
+from twin.crowd.density import minute_density
+from twin.crowd.fundamental import (
+    JAM_DENSITY_PED_M2,
+    density_at_speed_share,
+    specific_flow_ped_m_s,
+    speed_share,
+    storage_density_ped_m2,
+    weidmann_speed_m_s,
+)
 from twin.crowd.routes import logit_shares
 from twin.crowd.validation import (
     bottleneck,
@@ -70,3 +80,49 @@ def test_jupedsim_and_the_twin_both_slow_in_a_crowd() -> None:
     dense = jupedsim_corridor(1.5)
     assert dense[0] > sparse[0]
     assert dense[1] < sparse[1]
+
+
+@pytest.mark.parametrize("density", [0.3, 1.75, 4.0, 5.0])
+def test_storage_density_inverts_the_diagram(density: float) -> None:
+    assert density_at_speed_share(speed_share(density)) == pytest.approx(density, rel=1e-9)
+    assert storage_density_ped_m2(0.1) < JAM_DENSITY_PED_M2
+    assert speed_share(storage_density_ped_m2(0.1)) * 1.34 == pytest.approx(0.1)
+
+
+def _jam_config() -> CrowdConfig:
+    return CrowdConfig.model_validate(
+        {"routes": {"k": 1}, "capacity": {"cell_m": 20.0, "stretch_m": 20.0}}
+    )
+
+
+def test_a_queue_spills_back_and_the_walkway_stays_below_jam() -> None:
+    # Steps half a metre wide (0.5 ped/s) fed at 4 ped/s: the queue fills the walkway behind them.
+    site = corridor_site(80.0, 2.0, steps_from_m=40.0, steps_width_m=0.5)
+    n = 1200
+    start = np.sort(np.random.default_rng(1).uniform(0.0, 300.0, n))
+    walked = simulate_crowd(site, corridor_trips(start, np.full(n, 1.34)), _jam_config())
+    density = minute_density(walked, from_s=0.0, to_s=float(walked.arrive_s.max()) + 60.0)
+    most = storage_density_ped_m2(0.1)
+    assert np.isfinite(walked.arrive_s).all()
+    assert density.density_ped_m2.max() <= most + 1e-6 < JAM_DENSITY_PED_M2
+    # Walkers queueing at the steps stand on the walkway before them: it fills close to storage
+    # (a point queue would leave it nearly empty), and later walkers are held back at the origin.
+    before_steps = density.walkway == 0
+    assert density.density_ped_m2[before_steps].max() > 0.8 * most
+    assert len(walked.holds) > 0
+    assert walked.holds.wait_s.max() > 60.0
+
+
+def test_opposite_streams_on_a_full_walkway_do_not_lock() -> None:
+    site = corridor_site(40.0, 1.0)
+    n = 800
+    rng = np.random.default_rng(2)
+    trips = corridor_trips(np.sort(rng.uniform(0.0, 120.0, n)), np.full(n, 1.34))
+    origin = (rng.random(n) < 0.5).astype(np.int64)
+    trips = replace(trips, origin=origin, destination=1 - origin)
+    walked = simulate_crowd(site, trips, _jam_config())
+    density = minute_density(walked, from_s=0.0, to_s=float(walked.arrive_s.max()) + 60.0)
+    assert np.isfinite(walked.arrive_s).all() and walked.arrive_s.size == n
+    assert density.density_ped_m2.max() < JAM_DENSITY_PED_M2
+    # Facing streams fill the walkway; holders step aside after capacity.max_hold_s.
+    assert (walked.holds.wait_s >= 60.0 - 1e-6).any()

@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from twin.crowd.fundamental import JAM_DENSITY_PED_M2
 from twin.recognition.quality import (
     BLOCKING_WIDTH_M,
     FULL_QUALITY_PX_PER_M,
     HEAD_ABOVE_EYES_M,
-    JAM_DENSITY_PED_M2,
     blur_px,
     blur_term,
     capture_quality,

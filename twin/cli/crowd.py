@@ -143,7 +143,8 @@ def export_trajectories(
         np.random.SeedSequence(int(results.manifest["seed"])).spawn(1)[0]
     )
     trips = generate_trips(site, window, demand)
-    trips, walked = on_site_from(trips, simulate_crowd(site, trips, window), window.window_start_s)
+    walked = simulate_crowd(site, trips, window, passes_from_s=window.window_start_s)
+    trips, walked = on_site_from(trips, walked, window.window_start_s)
     found = trajectories(trips, walked, from_s=from_s, to_s=to_s, fps=fps, area=box)
     write_pedpy_text(found, out)
     summary = {

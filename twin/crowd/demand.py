@@ -5,7 +5,9 @@ destination, outbound back to a gateway, through from gateway to gateway, intern
 destinations), each with its own time-of-day profile. Every kind's trips add up exactly to its share
 of the scenario's daily total; within an hour, departures are uniform (a piecewise-constant Poisson
 process conditioned on its count), except at station gateways with a **timetable**: their walkers leave
-in pulses, each train's passengers over its dispersal time. **Events** add a venue's egress or
+in pulses, each train's passengers over its dispersal time; a timetable that gives its passengers per
+train makes that gateway's walkers itself (its trains' loads follow the inbound profile, the footfall's
+trips from it are left out). **Events** add a venue's egress or
 arrival on top. Origins and destinations are drawn by the entrances' weights; walking speeds from the
 published free-walking distribution (mean 1.34 m/s, sd 0.26 m/s: Weidmann 1993), truncated to the
 scenario's limits.
@@ -172,6 +174,8 @@ def _timetable_pulses(
     before the time drawn for them and leaves the gateway within the train's dispersal time."""
     start_s = start_s.copy()
     for number, timetable in enumerate(crowd.timetables):
+        if timetable.passengers_per_train is not None:
+            continue  # its walkers come from its trains (_train_trips)
         gateway = _entrance_index(
             site, timetable.gateway, f"crowd.timetables.{number}.gateway", "gateway"
         )
@@ -179,6 +183,66 @@ def _timetable_pulses(
         train_s = np.floor(start_s[rows] / timetable.headway_s) * timetable.headway_s
         start_s[rows] = train_s + rng.random(rows.size) * timetable.dispersal_s
     return start_s
+
+
+def _train_trips(
+    site: Site,
+    crowd: CrowdConfig,
+    start_s: FloatArray,
+    origin: IntArray,
+    destination: IntArray,
+    kind: IntArray,
+    rng: np.random.Generator,
+) -> tuple[FloatArray, IntArray, IntArray, IntArray]:
+    """The day's trips with those of gateways whose timetable gives ``passengers_per_train``
+    replaced by their trains' passengers: a train every ``headway_s`` from 00:00, each bringing
+    ``passengers_per_train`` times the hour's inbound profile over its peak hour's (rounded), who
+    leave within ``dispersal_s``, bound inbound (to a destination) or through (to another gateway)
+    by the two kinds' shares, ends drawn by the entrances' weights."""
+    kinds: tuple[TripKindName, ...] = ("inbound", "through")
+    reference = crowd.trips.get("inbound") or crowd.trips.get("through")
+    profile = (
+        np.asarray(reference.hourly_profile, dtype=np.float64)
+        if reference is not None
+        else np.ones(HOURS_PER_DAY)
+    )
+    profile = profile / profile.max()
+    keep = np.ones(start_s.size, dtype=bool)
+    parts = [(start_s, origin, destination, kind)]
+    for number, timetable in enumerate(crowd.timetables):
+        if timetable.passengers_per_train is None:
+            continue
+        gateway = _entrance_index(
+            site, timetable.gateway, f"crowd.timetables.{number}.gateway", "gateway"
+        )
+        keep &= origin != gateway
+        train_s = np.arange(0.0, SECONDS_PER_DAY, timetable.headway_s)
+        hour = np.minimum((train_s // SECONDS_PER_HOUR).astype(np.int64), HOURS_PER_DAY - 1)
+        load = np.round(timetable.passengers_per_train * profile[hour]).astype(np.int64)
+        n = int(load.sum())
+        start = np.repeat(train_s, load) + rng.random(n) * timetable.dispersal_s
+        ends = {k: [i for i in _endpoints(site, k)[1] if i != gateway] for k in kinds}
+        shares = np.array(
+            [crowd.trips[k].share if k in crowd.trips and ends[k] else 0.0 for k in kinds]
+        )
+        if shares.sum() <= 0 or n == 0:
+            continue
+        which = rng.choice(len(kinds), size=n, p=shares / shares.sum())
+        ends_of = np.zeros(n, dtype=np.int64)
+        for k_index, k in enumerate(kinds):
+            rows = np.flatnonzero(which == k_index)
+            if rows.size:
+                weights = _weights(site.entrances, ends[k])
+                ends_of[rows] = np.asarray(ends[k])[rng.choice(len(ends[k]), rows.size, p=weights)]
+        trip_kind = np.asarray([PROFILE_KINDS.index(k) for k in kinds], dtype=np.int64)[which]
+        parts.append((start, np.full(n, gateway, dtype=np.int64), ends_of, trip_kind))
+    parts[0] = (start_s[keep], origin[keep], destination[keep], kind[keep])
+    return (
+        np.concatenate([p[0] for p in parts]),
+        np.concatenate([p[1] for p in parts]).astype(np.int64),
+        np.concatenate([p[2] for p in parts]).astype(np.int64),
+        np.concatenate([p[3] for p in parts]).astype(np.int64),
+    )
 
 
 def _event_trips(
@@ -249,6 +313,10 @@ def generate_trips(site: Site, crowd: CrowdConfig, rng: np.random.Generator) -> 
     departure time."""
     start_s, origin, destination, kind = _profile_trips(site, crowd, rng)
     start_s = _timetable_pulses(site, crowd, start_s, origin, rng)
+    if any(t.passengers_per_train is not None for t in crowd.timetables):
+        start_s, origin, destination, kind = _train_trips(
+            site, crowd, start_s, origin, destination, kind, rng
+        )
     event_start, event_origin, event_destination = _event_trips(site, crowd, rng)
     start_s = np.concatenate([start_s, event_start])
     origin = np.concatenate([origin, event_origin])

@@ -4,6 +4,11 @@
 5.4 ped/m² and the mean free speed v0 1.34 m/s (Weidmann 1993; facts.md). A walker with its own free
 speed keeps its share of it: ``v_i(rho) = v_free_i * v(rho) / v0``. The specific flow ``rho v(rho)``
 peaks at about 1.22 ped/(m s) near 1.75 ped/m² (the walkway's capacity).
+
+Nobody moves at jam density, yet the walk keeps everyone creeping at ``capacity.min_speed_m_s`` so
+that every walk ends; a walkway therefore stores at most the density at which the diagram gives
+that speed (:func:`storage_density_ped_m2`), and the speed a walker takes always follows the diagram
+for the density it finds.
 """
 
 from __future__ import annotations
@@ -31,6 +36,21 @@ def speed_share(density_ped_m2: float) -> float:
     if density_ped_m2 >= JAM_DENSITY_PED_M2:
         return 0.0
     return -math.expm1(-GAMMA_PED_M2 * (1.0 / density_ped_m2 - 1.0 / JAM_DENSITY_PED_M2))
+
+
+def density_at_speed_share(share: float) -> float:
+    """The density, ped/m², at which the diagram keeps ``share`` (in (0, 1)) of free speed: the
+    inverse of :func:`speed_share`."""
+    if not 0.0 < share < 1.0:
+        raise ValueError(f"a share of free speed strictly between 0 and 1, got {share}")
+    return 1.0 / (1.0 / JAM_DENSITY_PED_M2 - math.log1p(-share) / GAMMA_PED_M2)
+
+
+def storage_density_ped_m2(min_speed_m_s: float) -> float:
+    """The most walkers per m² a walkway holds in this model, ped/m²: the density at which the
+    diagram slows a walker of mean free speed to ``min_speed_m_s`` (the model's creeping speed in a
+    jam). Below jam density by construction: 4.43 ped/m² at 0.1 m/s."""
+    return density_at_speed_share(min(min_speed_m_s / FREE_SPEED_M_S, 1.0 - 1e-9))
 
 
 def weidmann_speed_m_s(density_ped_m2: FloatArray | float) -> FloatArray:

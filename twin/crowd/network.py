@@ -14,7 +14,9 @@ for 7/11 in stairs), bridges, tunnels and street crossings at ``capacity.walkway
 (``capacity.stairs_speed_factor``, SFPE Handbook: 1.08 / 1.40 = 0.77).
 
 Edges are cut into **cells** of at most ``capacity.cell_m``: a walker re-evaluates its speed from the
-density on entering each cell.
+density on entering each cell. Densities are counted over at least ``capacity.min_cell_m`` of a cell's
+length (a junction's short piece of walkway is shorter than a walker is deep), for speed, storage and
+the recorded density alike.
 """
 
 from __future__ import annotations
@@ -68,8 +70,10 @@ class Walkways:
 
     @property
     def area_m2(self) -> FloatArray:
-        """Each edge's walkable area, m²."""
-        return np.asarray(self.length_m * self.width_m, dtype=np.float64)
+        """Each edge's area as densities count it, m²: its cells' (each at least
+        ``capacity.min_cell_m`` long) summed; its walkable area when no cell is that short."""
+        area = np.bincount(self.cell_edge, weights=self.cell_area_m2, minlength=len(self))
+        return np.asarray(area, dtype=np.float64)
 
 
 def walkway_kind(tags: dict[str, str | bool] | None) -> str:

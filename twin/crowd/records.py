@@ -27,6 +27,8 @@ IntArray = npt.NDArray[np.int64]
 # A pass that leaves the view this close to the end of the route ends at the destination, m.
 _AT_DESTINATION_M = 0.5
 CONNECTOR = -1  # a route element off the walk graph (entrance to its node)
+# Passes timed at once when sampling moments across them (bounds the temporaries' memory).
+_SLICE_ROWS = 250_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +124,10 @@ class Passes:
 @dataclass(frozen=True, slots=True)
 class Visits:
     """Every stretch of route a walker walked, one row each: a cell of a walkway (or the walk
-    between an entrance and the walk graph, ``cell`` -1) and when it was entered and left."""
+    between an entrance and the walk graph, ``cell`` -1) and when it was entered and left (as if
+    walked evenly through the stretch the cell belongs to: for replays), and when that stretch was
+    entered and left (over which the walk counted the walker on the cell for its share of the
+    stretch's length: for densities)."""
 
     pedestrian: IntArray
     cell: IntArray  # index into Walkways cells; -1 off the walk graph
@@ -130,6 +135,8 @@ class Visits:
     length_m: FloatArray
     enter_s: FloatArray
     exit_s: FloatArray
+    stretch_enter_s: FloatArray
+    stretch_exit_s: FloatArray
 
     def __len__(self) -> int:
         return len(self.pedestrian)
@@ -147,6 +154,19 @@ class Queues:
 
     def __len__(self) -> int:
         return len(self.bottleneck)
+
+
+@dataclass(frozen=True, slots=True)
+class Holds:
+    """Every time a walker found the walkway ahead full and waited at the end of its own (or at its
+    origin) for room: which walkway was full, when the wait began, and how long it lasted, s."""
+
+    walkway: IntArray  # index into Walkways (edges)
+    joined_s: FloatArray
+    wait_s: FloatArray
+
+    def __len__(self) -> int:
+        return len(self.walkway)
 
 
 def route_passes(site: Site, route: Route) -> RoutePasses:
@@ -290,9 +310,10 @@ def element_times(
     offsets: IntArray,
     stretch_in: FloatArray,
     stretch_out: FloatArray,
-) -> tuple[FloatArray, FloatArray, IntArray]:
+) -> tuple[FloatArray, FloatArray, IntArray, FloatArray, FloatArray]:
     """Each walker's times at every element, from its stretches' (walked at one speed each):
-    (entered, left, the first row of each walker)."""
+    (entered, left, the first row of each walker, when it entered and left the element's
+    stretch)."""
     counts = np.array([len(e.cell) for e in elements], dtype=np.int64)
     who, k = _rows_of(route_of, counts)
     stretch_of = np.concatenate([e.stretch_of for e in elements] + [np.empty(0, np.int64)])
@@ -322,7 +343,7 @@ def element_times(
     enter = stretch_in[visit] + into * span
     leave = stretch_in[visit] + np.minimum(into + length_m[row] / total, 1.0) * span
     element_offsets = np.concatenate([[0], np.cumsum(counts[route_of])]).astype(np.int64)
-    return enter, leave, element_offsets
+    return enter, leave, element_offsets, stretch_in[visit], stretch_out[visit]
 
 
 def _rows_of(route_of: IntArray, counts: IntArray) -> tuple[IntArray, IntArray]:
@@ -338,6 +359,8 @@ def walk_visits(
     route_of: IntArray,
     enter_s: FloatArray,
     exit_s: FloatArray,
+    stretch_enter_s: FloatArray,
+    stretch_exit_s: FloatArray,
 ) -> Visits:
     counts = np.array([len(e.cell) for e in elements], dtype=np.int64)
     cells = np.concatenate(
@@ -355,6 +378,8 @@ def walk_visits(
         length_m=lengths[row],
         enter_s=enter_s,
         exit_s=exit_s,
+        stretch_enter_s=stretch_enter_s,
+        stretch_exit_s=stretch_exit_s,
     )
 
 
@@ -371,9 +396,12 @@ def timed_passes(
     lateral_u: FloatArray,
     group_rank: IntArray,
     walkways: Walkways,
+    from_s: float | None = None,
+    end_s: FloatArray | None = None,
 ) -> tuple[Passes, PassSamples]:
     """Each walker's camera passes, timed by interpolating its walk between stretch boundaries,
-    and the moments sampled across each (for the best frame)."""
+    and the moments sampled across each (for the best frame). With ``from_s`` (s) and each walker's
+    ``end_s`` (s), only the passes best seen from ``from_s`` on, of walkers on site then."""
     used = np.unique(route_of)
     catalogue = {int(r): route_passes(site, routes[int(r)]) for r in used.tolist()}
     counts = np.zeros(len(routes), dtype=np.int64)
@@ -410,57 +438,96 @@ def timed_passes(
         running += len(elements[r].cell)
     element_len = np.concatenate([np.asarray(elements[r].length_m) for r in order] + [np.empty(0)])
 
-    def timed(local: IntArray, at_m: FloatArray, walker: IntArray) -> tuple[FloatArray, FloatArray]:
-        flat = element_first[route_of[walker]] + local
-        into = np.clip((at_m - element_start[flat]) / np.maximum(element_len[flat], 1e-9), 0, 1)
-        visit = offsets[walker] + local
-        span = exit_s[visit] - enter_s[visit]
-        speed = np.where(span > 0, element_len[flat] / np.maximum(span, 1e-9), 0.0)
-        return enter_s[visit] + into * span, speed
-
     def stacked(name: str, empty: tuple[int, ...] = (0,)) -> FloatArray:
         return np.concatenate([getattr(catalogue[r], name) for r in order] + [np.empty(empty)])
 
     def local_of(name: str, empty: tuple[int, ...] = (0,)) -> IntArray:
         return np.concatenate(element_of[name] + [np.empty(empty, np.int64)]).astype(np.int64)
 
-    enter, _ = timed(local_of("enter_m")[row], column("enter_m")[row], who)
-    best, speed = timed(local_of("best_m")[row], column("best_m")[row], who)
-    leave, _ = timed(local_of("exit_m")[row], column("exit_m")[row], who)
-    empty = (0, SAMPLES)
-    sample_time, sample_speed = timed(
-        local_of("sample_m", empty)[row].ravel(),
-        stacked("sample_m", empty)[row].ravel(),
-        np.repeat(who, SAMPLES),
-    )
+    def timed(
+        local: IntArray, at_m: FloatArray, first_flat: IntArray, first_visit: IntArray
+    ) -> tuple[FloatArray, FloatArray]:
+        """When the walker was at ``at_m`` along its route (in element ``local`` of it), and its
+        speed there; ``first_flat``, ``first_visit``: its route's first element, its first visit
+        (broadcast against ``local``)."""
+        flat = first_flat + local
+        length = element_len[flat]
+        into = np.clip((at_m - element_start[flat]) / np.maximum(length, 1e-9), 0, 1)
+        visit = first_visit + local
+        enter = enter_s[visit]
+        span = exit_s[visit] - enter
+        speed = np.where(span > 0, length / np.maximum(span, 1e-9), 0.0)
+        return enter + into * span, speed
+
+    # The best moments first, to put the rows in time order before anything else is gathered.
     best_local = local_of("best_m")[row]
+    best, speed = timed(
+        best_local, column("best_m")[row], element_first[route_of[who]], offsets[who]
+    )
+    order_rows = np.lexsort((who, best))
+    who, row, best, speed, best_local = (
+        who[order_rows],
+        row[order_rows],
+        best[order_rows],
+        speed[order_rows],
+        best_local[order_rows],
+    )
+    del order_rows
+    if from_s is not None and end_s is not None:
+        kept = np.flatnonzero((best >= from_s) & (end_s[who] >= from_s))
+        who, row, best, speed, best_local = (
+            who[kept],
+            row[kept],
+            best[kept],
+            speed[kept],
+            best_local[kept],
+        )
+    first_flat = element_first[route_of[who]]
+    first_visit = offsets[who]
+    enter, _ = timed(local_of("enter_m")[row], column("enter_m")[row], first_flat, first_visit)
+    exit_m = column("exit_m")[row]
+    leave, _ = timed(local_of("exit_m")[row], exit_m, first_flat, first_visit)
+    empty = (0, SAMPLES)
+    # The samples in slices of rows, so that a big crowd's temporaries stay small.
+    sample_local, sample_at_m = local_of("sample_m", empty), stacked("sample_m", empty)
+    sample_time = np.empty((row.size, SAMPLES))
+    sample_speed = np.empty((row.size, SAMPLES))
+    for lo in range(0, row.size, _SLICE_ROWS):
+        part = slice(lo, lo + _SLICE_ROWS)
+        sample_time[part], sample_speed[part] = timed(
+            sample_local[row[part]],
+            sample_at_m[row[part]],
+            first_flat[part, None],
+            first_visit[part, None],
+        )
+    del first_visit
     cell = np.asarray([c for r in order for c in elements[r].cell] or [0], dtype=np.int64)[
-        element_first[route_of[who]] + best_local
+        first_flat + best_local
     ]
+    del first_flat, best_local
     width = np.where(cell >= 0, walkways.width_m[walkways.cell_edge[np.maximum(cell, 0)]], 0.0)
     length = np.array([r.length_m for r in routes])[route_of[who]]
-    at_end = column("exit_m")[row] >= length - _AT_DESTINATION_M
+    at_end = exit_m >= length - _AT_DESTINATION_M
     leave = leave + np.where(at_end, dwell_s[who], 0.0)
-    order_rows = np.lexsort((who, best))
     samples = PassSamples(
-        time_s=sample_time.reshape(-1, SAMPLES)[order_rows],
-        distance_m=stacked("sample_distance_m", empty)[row][order_rows],
-        facing_deg=stacked("sample_facing_deg", empty)[row][order_rows],
-        side=stacked("sample_side", empty)[row][order_rows],
-        speed_m_s=sample_speed.reshape(-1, SAMPLES)[order_rows],
-        lateral_m=lateral_offset_m(lateral_u[who], group_rank[who], width)[order_rows],
+        time_s=sample_time,
+        distance_m=stacked("sample_distance_m", empty)[row],
+        facing_deg=stacked("sample_facing_deg", empty)[row],
+        side=stacked("sample_side", empty)[row],
+        speed_m_s=sample_speed,
+        lateral_m=lateral_offset_m(lateral_u[who], group_rank[who], width),
     )
     found = Passes(
-        pedestrian=who[order_rows],
-        camera=np.concatenate([catalogue[r].camera for r in order] + [np.empty(0, np.int64)])[row][
-            order_rows
+        pedestrian=who,
+        camera=np.concatenate([catalogue[r].camera for r in order] + [np.empty(0, np.int64)])[
+            row
         ].astype(np.int64),
-        enter_s=enter[order_rows],
-        best_s=best[order_rows],
-        exit_s=leave[order_rows],
-        px_per_m=column("px_per_m")[row][order_rows],
-        distance_m=column("distance_m")[row][order_rows],
-        facing_deg=column("facing_deg")[row][order_rows],
-        speed_m_s=speed[order_rows],
+        enter_s=enter,
+        best_s=best,
+        exit_s=leave,
+        px_per_m=column("px_per_m")[row],
+        distance_m=column("distance_m")[row],
+        facing_deg=column("facing_deg")[row],
+        speed_m_s=speed,
     )
     return found, samples

@@ -5,13 +5,20 @@ cell by cell (`twin.crowd.network`: walk-graph edges cut into cells of at most `
 On entering a cell it counts who is there and walks the cell at the speed Weidmann's fundamental
 diagram gives for that density (`twin.crowd.fundamental`), scaled to its own free speed (and slower on
 steps), never below ``capacity.min_speed_m_s``; as the walkway fills and empties, later cells are
-walked faster or slower. A cell holds at most its jam density (5.4 ped/m², Weidmann 1993); a walker
-finding it full waits at its entrance until someone leaves.
+walked faster or slower.
+
+**Storage and spillback.** A cell stores at most the density at which the diagram slows a walker of
+mean free speed to ``capacity.min_speed_m_s`` (`twin.crowd.fundamental.storage_density_ped_m2`,
+4.43 ped/m² at 0.1 m/s, below jam density) over its area (at least ``capacity.min_cell_m`` long). A walker enters a stretch only when
+each of its cells has room for its share; until then it waits at its origin or at the end of the
+stretch it is on, still counted there, so full walkways fill the ones behind them. Both directions
+share one storage; so that facing streams cannot lock each other, a walker holds its place for at
+most ``capacity.max_hold_s``, then steps aside (stops counting) and waits on (:class:`Holds`).
 
 **Bottlenecks** (steps, bridges, tunnels, crossings, station exits) are SimPy resources that let
 one walker through per headway (1 / capacity in ped/s): when walkers arrive faster than that a queue
-forms, and each walker's wait and the queue ahead of it are recorded. Queues are point queues (people
-waiting at a bottleneck do not fill the walkway behind it).
+forms, and each walker's wait and the queue ahead of it are recorded. Walkers queueing stand at the
+end of the walkway before the bottleneck (they count on it).
 
 Every cell a walker walks is recorded (:class:`Visits`: when it entered and left), so the walk can be
 replayed: the moments a walker passes through camera views (:class:`Passes`, at the times it really
@@ -24,7 +31,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 import numpy as np
@@ -33,9 +40,10 @@ import simpy
 from simpy.resources.resource import Request
 
 from twin.crowd.demand import Trips
-from twin.crowd.fundamental import GAMMA_PED_M2, JAM_DENSITY_PED_M2
+from twin.crowd.fundamental import GAMMA_PED_M2, JAM_DENSITY_PED_M2, storage_density_ped_m2
 from twin.crowd.network import Walkways, build_walkways, capacity_headway_s, station_exits
 from twin.crowd.records import (
+    Holds,
     Passes,
     PassSamples,
     Queues,
@@ -53,6 +61,7 @@ from twin.site.model import Route, Site
 
 __all__ = [
     "CrowdResult",
+    "Holds",
     "PassSamples",
     "Passes",
     "Queues",
@@ -67,6 +76,8 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 PROGRESS_STEP_S = 600.0
+# Room in a cell is compared with this slack, walkers (shares are summed in floating point).
+_ROOM_TOLERANCE = 1e-9
 
 
 @dataclass(frozen=True)
@@ -77,6 +88,7 @@ class CrowdResult:
     samples: PassSamples  # moments sampled across each pass, row-aligned with passes
     visits: Visits
     queues: Queues
+    holds: Holds  # walkers held back by a full walkway ahead
     walkways: Walkways
     bottleneck_names: tuple[str, ...]
     bottleneck_xy_m: FloatArray  # where each bottleneck is (rows x 2), m
@@ -93,11 +105,15 @@ def simulate_crowd(
     crowd: CrowdConfig | None = None,
     *,
     on_progress: Callable[[float], None] | None = None,
+    passes_from_s: float | None = None,
 ) -> CrowdResult:
     """Walk every trip through the site in simulated time: walkers slow down where it is crowded,
     queue at bottlenecks, and each camera pass is recorded at the moment it happened.
 
     ``on_progress`` is called with the simulated clock (seconds after midnight) as it advances.
+    ``passes_from_s`` (s after midnight): record only the passes best seen from then on, of
+    walkers still on site then (what :func:`on_site_from` keeps for a warm start; it saves building
+    the others).
     """
     crowd = crowd or CrowdConfig()
     walkways = build_walkways(site, crowd)
@@ -168,12 +184,15 @@ def simulate_crowd(
     resources = [simpy.Resource(env, capacity=1) for _ in names]
     headway_s = [capacity_headway_s(c) for c in capacity_ped_s]
     occupancy = [0.0] * walkways.cell_edge.size
-    # A cell holds at most jam density over its real area (at least one walker), so that no
-    # walkway's density, counted over its real area, passes jam.
-    true_area_m2 = walkways.cell_length_m * walkways.width_m[walkways.cell_edge]
-    storage = np.maximum(JAM_DENSITY_PED_M2 * true_area_m2, 1.0).tolist()
+    # A cell stores at most the storage density over its area as densities count it (at least
+    # min_cell_m long, Walkways.cell_area_m2), so that no walkway's recorded density reaches jam: a
+    # walker enters a stretch only when each of its cells has room for its share, else it waits
+    # where it is. An empty cell always takes one walker.
+    most_ped_m2 = storage_density_ped_m2(crowd.capacity.min_speed_m_s)
+    storage = (most_ped_m2 * walkways.cell_area_m2 + _ROOM_TOLERANCE).tolist()
     waiting: list[deque[simpy.Event]] = [deque() for _ in occupancy]
     min_speed = crowd.capacity.min_speed_m_s
+    max_hold_s = crowd.capacity.max_hold_s
     inverse_jam = 1.0 / JAM_DENSITY_PED_M2
     t_in = [0.0] * int(offsets[-1])
     t_out = [0.0] * int(offsets[-1])
@@ -181,12 +200,33 @@ def simulate_crowd(
     joined: list[float] = []
     ahead: list[int] = []
     waited: list[float] = []
+    held_cell: list[int] = []
+    held_from: list[float] = []
+    held_wait: list[float] = []
     speed = trips.speed_m_s.tolist()
 
     def release(resource: simpy.Resource, request: Request, _: simpy.Event) -> None:
         resource.release(request)
 
     timeout = env.timeout
+
+    def wake(cell: int) -> None:
+        """Let the first walker waiting for ``cell`` look again, if the cell has room."""
+        if waiting[cell] and occupancy[cell] + 1.0 <= storage[cell]:
+            waiting[cell].popleft().succeed()
+
+    def leave(cells: tuple[tuple[int, float], ...]) -> None:
+        for cell, share in cells:
+            occupancy[cell] -= share
+            if waiting[cell]:
+                wake(cell)
+
+    def full_cell(cells: tuple[tuple[int, float], ...]) -> int:
+        """The first cell of a stretch without room for this walker's share; -1 when all have."""
+        for cell, share in cells:
+            if occupancy[cell] + share > storage[cell] and occupancy[cell] > _ROOM_TOLERANCE:
+                return cell
+        return -1
 
     # Each route's stretches as plain tuples, for the walk's inner loop.
     plans = [
@@ -211,6 +251,7 @@ def simulate_crowd(
     def walker(index: int) -> Generator[simpy.Event, object, None]:
         free = speed[index]
         k = offset_list[index]
+        held: tuple[tuple[int, float], ...] = ()  # the cells of the stretch it stands on
         for (
             bottleneck,
             cells,
@@ -225,21 +266,43 @@ def simulate_crowd(
                 joined.append(arrived)
                 ahead.append(len(resource.queue) + resource.count)
                 request = resource.request()
-                yield request
+                if not request.triggered:  # free: granted at once, no need to wait for it
+                    yield request  # queued at the end of its stretch: still counted on it
                 env.timeout(headway_s[bottleneck]).callbacks.append(
                     partial(release, resource, request)
                 )
                 waited.append(env.now - arrived)
             if cells:
-                entry = cells[0][0]
-                while occupancy[entry] + 1.0 > storage[entry] and occupancy[entry] > 0:
-                    slot = env.event()
-                    waiting[entry].append(slot)
-                    yield slot  # woken when someone leaves
+                blocked = full_cell(cells)
+                if blocked >= 0:
+                    since = env.now
+                    held_cell.append(blocked)
+                    held_from.append(since)
+                    while blocked >= 0:
+                        slot = env.event()
+                        waiting[blocked].append(slot)
+                        if held:
+                            hold_s = since + max_hold_s - env.now
+                            if hold_s > 0.0:
+                                yield slot | timeout(hold_s)
+                            if not slot.triggered:  # held too long: step aside
+                                leave(held)
+                                t_out[k - 1] = env.now
+                                held = ()
+                                yield slot
+                        else:
+                            yield slot  # woken when someone leaves that cell
+                        woken_by = blocked
+                        blocked = full_cell(cells)
+                        if blocked != woken_by:
+                            wake(woken_by)  # pass the turn on: it was not this walker's
+                    held_wait.append(env.now - since)
                 people = 0.0
                 for cell, share in cells:
                     occupancy[cell] += share
                     people += occupancy[cell]
+                    if waiting[cell]:
+                        wake(cell)  # room left for the next waiter?
                 density = people / area_m2
                 kept = (
                     -math.expm1(-GAMMA_PED_M2 * (1.0 / density - inverse_jam))
@@ -249,16 +312,21 @@ def simulate_crowd(
                 pace = max(free * kept * factor, min_speed)
             else:
                 pace = free
-            duration = length_m / pace
             now = env.now
+            if held:
+                for cell, share in held:  # leave the stretch behind (as leave(), inline)
+                    occupancy[cell] -= share
+                    if waiting[cell]:
+                        wake(cell)
+                t_out[k - 1] = now
+            held = cells
+            duration = length_m / pace
             t_in[k] = now
             t_out[k] = now + duration
             k += 1
             yield timeout(duration)
-            for cell, share in cells:
-                occupancy[cell] -= share
-                if waiting[cell]:
-                    waiting[cell].popleft().succeed()
+        leave(held)
+        t_out[k - 1] = env.now
 
     start_s = trips.start_s.tolist()
 
@@ -279,12 +347,14 @@ def simulate_crowd(
     if on_progress is not None:
         on_progress(env.now)
 
-    enter_s, exit_s, element_offsets = element_times(
+    enter_s, exit_s, element_offsets, stretch_enter_s, stretch_exit_s = element_times(
         elements, route_of, offsets, np.asarray(t_in), np.asarray(t_out)
     )
-    visits = walk_visits(elements, route_of, enter_s, exit_s)
+    visits = walk_visits(elements, route_of, enter_s, exit_s, stretch_enter_s, stretch_exit_s)
+    del stretch_enter_s, stretch_exit_s
     route_length = np.array([r.length_m for r in routes], dtype=np.float64)[route_of]
     arrive = exit_s[element_offsets[1:] - 1] if len(trips) else np.empty(0)
+    end_s = arrive + trips.dwell_s
     passes, samples = timed_passes(
         site,
         routes,
@@ -297,6 +367,8 @@ def simulate_crowd(
         lateral_u=trips.lateral_u,
         group_rank=trips.group_rank,
         walkways=walkways,
+        from_s=passes_from_s,
+        end_s=end_s,
     )
     return CrowdResult(
         passes=passes,
@@ -308,6 +380,11 @@ def simulate_crowd(
             ahead=np.asarray(ahead, dtype=np.int64),
             wait_s=np.asarray(waited, dtype=np.float64),
         ),
+        holds=Holds(
+            walkway=walkways.cell_edge[np.asarray(held_cell, dtype=np.int64)],
+            joined_s=np.asarray(held_from, dtype=np.float64),
+            wait_s=np.asarray(held_wait, dtype=np.float64),
+        ),
         walkways=walkways,
         bottleneck_names=names,
         bottleneck_xy_m=bottleneck_xy,
@@ -315,7 +392,7 @@ def simulate_crowd(
         route=route_of,
         route_length_m=route_length,
         arrive_s=arrive,
-        end_s=arrive + trips.dwell_s,
+        end_s=end_s,
     )
 
 
@@ -328,21 +405,22 @@ def on_site_from(trips: Trips, crowd: CrowdResult, start_s: float) -> tuple[Trip
     renumber[keep] = np.arange(keep.size)
     passes = crowd.passes
     rows = np.flatnonzero((renumber[passes.pedestrian] >= 0) & (passes.best_s >= start_s))
+    if rows.size == len(passes):  # passes already from start_s (simulate_crowd's passes_from_s)
+        kept_passes, kept_samples = replace(passes, pedestrian=renumber[passes.pedestrian]), None
+    else:
+        kept_passes, kept_samples = passes.take(rows, renumber), crowd.samples.take(rows)
     visit_rows = np.flatnonzero(renumber[crowd.visits.pedestrian] >= 0)
     visits = crowd.visits
     kept_visits = Visits(
-        pedestrian=renumber[visits.pedestrian[visit_rows]],
-        cell=visits.cell[visit_rows],
-        start_m=visits.start_m[visit_rows],
-        length_m=visits.length_m[visit_rows],
-        enter_s=visits.enter_s[visit_rows],
-        exit_s=visits.exit_s[visit_rows],
+        **{name: getattr(visits, name)[visit_rows] for name in Visits.__slots__},
     )
+    kept_visits = replace(kept_visits, pedestrian=renumber[kept_visits.pedestrian])
     return trips.take(keep), CrowdResult(
-        passes=passes.take(rows, renumber),
-        samples=crowd.samples.take(rows),
+        passes=kept_passes,
+        samples=crowd.samples if kept_samples is None else kept_samples,
         visits=kept_visits,
         queues=crowd.queues,
+        holds=crowd.holds,
         walkways=crowd.walkways,
         bottleneck_names=crowd.bottleneck_names,
         bottleneck_xy_m=crowd.bottleneck_xy_m,

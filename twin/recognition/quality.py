@@ -35,13 +35,13 @@ unobstructed face at 1,000 px/m or more), so a daytime frontal capture keeps the
 from __future__ import annotations
 
 import functools
-import math
 from typing import Final
 
 import numpy as np
 import numpy.typing as npt
 from scipy.optimize import brentq
 
+from twin.crowd.fundamental import JAM_DENSITY_PED_M2, specific_flow_ped_m_s
 from twin.site.optics import FACE_HEIGHT_M
 
 FloatArray = npt.NDArray[np.float64]
@@ -50,12 +50,6 @@ FloatArray = npt.NDArray[np.float64]
 #: between the eyes (facts.md).
 FULL_QUALITY_PX_PER_M: Final = 1000.0
 
-#: Jam density: no walker moves beyond it, ped/m² (Weidmann 1993).
-JAM_DENSITY_PED_M2: Final = 5.4
-#: Free walking speed, m/s (Weidmann 1993).
-FREE_SPEED_M_S: Final = 1.34
-#: Weidmann's fundamental-diagram constant gamma, ped/m² (Weidmann 1993).
-WEIDMANN_GAMMA_PED_M2: Final = 1.913
 #: Fruin's walkway levels of service, upper flow of A to E, ped per metre of width per minute
 #: (Fruin 1971): A < 23, B 23-33, C 33-49, D 49-66, E 66-82, F > 82.
 FRUIN_FLOW_PED_M_MIN: Final[tuple[tuple[str, float], ...]] = (
@@ -191,12 +185,11 @@ def capture_quality(
 
 
 def weidmann_flow_ped_m_s(density_ped_m2: float) -> float:
-    """Specific flow, ped/(m s), at a density (ped/m²) on Weidmann's (1993) fundamental diagram:
-    ``rho * v0 * (1 - exp(-gamma (1/rho - 1/rho_jam)))``."""
+    """Specific flow, ped/(m s), at a density (ped/m²) on Weidmann's (1993) fundamental diagram
+    (`twin.crowd.fundamental`); 0 when empty or at and beyond jam density."""
     if density_ped_m2 <= 0 or density_ped_m2 >= JAM_DENSITY_PED_M2:
         return 0.0
-    spacing = 1.0 / density_ped_m2 - 1.0 / JAM_DENSITY_PED_M2
-    return density_ped_m2 * FREE_SPEED_M_S * -math.expm1(-WEIDMANN_GAMMA_PED_M2 * spacing)
+    return float(specific_flow_ped_m_s(density_ped_m2))
 
 
 @functools.cache

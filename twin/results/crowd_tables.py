@@ -40,6 +40,8 @@ def walkway_density_table(scenario: Scenario, crowd: CrowdResult) -> pa.Table:
             "minute_s": minutes.minute_s,
             "density_ped_m2": minutes.density_ped_m2.astype(np.float32),
             "entered": minutes.entered.astype(np.int32),
+            "held_back": minutes.held_back.astype(np.int32),
+            "mean_hold_s": minutes.mean_hold_s.astype(np.float32),
             "level_of_service": pa.array(
                 _levels(minutes.density_ped_m2), pa.string()
             ).dictionary_encode(),
@@ -91,5 +93,6 @@ def crowd_section(scenario: Scenario, trips: Trips, crowd: CrowdResult) -> dict[
         else None,
         "peak_density_ped_m2": peak,
         "max_queue": int(queues.ahead[in_window].max()) if in_window.any() else 0,
+        "held_back": int(density.held_back.sum()),
         "busiest_walkway_level_of_service": level_of_service(peak),
     }

@@ -285,6 +285,7 @@ class Crowd(_Section):
     mean_speed_m_s: Annotated[float, Field(ge=0.0)] | None
     peak_density_ped_m2: Annotated[float, Field(ge=0.0)]
     max_queue: Count
+    held_back: Count  # walkers who found a walkway full and waited to enter it
     busiest_walkway_level_of_service: Literal["A", "B", "C", "D", "E", "F"]
 
 

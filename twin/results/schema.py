@@ -150,6 +150,8 @@ NODE_B_COL: Final = "node_b"
 WIDTH_M_COL: Final = "width_m"
 MINUTE_S_COL: Final = "minute_s"
 ENTERED_COL: Final = "entered"
+HELD_BACK_COL: Final = "held_back"
+MEAN_HOLD_S_COL: Final = "mean_hold_s"
 LEVEL_OF_SERVICE_COL: Final = "level_of_service"
 BOTTLENECK_COL: Final = "bottleneck"
 PASSED_COL: Final = "passed"
@@ -201,7 +203,7 @@ PEOPLE_COLUMNS: Final = (
 )  # fmt: skip
 WALKWAY_DENSITY_COLUMNS: Final = (
     WALKWAY_COL, NODE_A_COL, NODE_B_COL, NAME_COL, KIND_COL, WIDTH_M_COL, MINUTE_S_COL,
-    DENSITY_PED_M2_COL, ENTERED_COL, LEVEL_OF_SERVICE_COL,
+    DENSITY_PED_M2_COL, ENTERED_COL, HELD_BACK_COL, MEAN_HOLD_S_COL, LEVEL_OF_SERVICE_COL,
 )  # fmt: skip
 BOTTLENECK_QUEUES_COLUMNS: Final = (
     BOTTLENECK_COL, NAME_COL, X_M_COL, Y_M_COL, MINUTE_S_COL, PASSED_COL, MAX_QUEUE_COL,

@@ -154,7 +154,13 @@ def run_simulation(
 
     trips = generate_trips(site, scenario.crowd, streams.demand)
     progress.stage("crowd", total=scenario.crowd.window_end_s, unit="clock")
-    crowd = simulate_crowd(site, trips, scenario.crowd, on_progress=progress.advance_to)
+    crowd = simulate_crowd(
+        site,
+        trips,
+        scenario.crowd,
+        on_progress=progress.advance_to,
+        passes_from_s=scenario.crowd.window_start_s,
+    )
     trips, crowd = on_site_from(trips, crowd, scenario.crowd.window_start_s)
     clock.lap("crowd")
 

@@ -185,6 +185,20 @@ class Timetable(StrictModel):
     exit_width_m: Annotated[
         float, Field(gt=0.0, le=50.0, description="Clear width of the station exit, m (> 0).")
     ] = 6.0
+    # Unset: the gateway's walkers come from the daily footfall and each takes the last train
+    # before its drawn time. Set: the timetable makes them, and the footfall's trips from this
+    # gateway are left out (docs/scenarios.md). *Assumption* per scenario (a peak-hour train).
+    passengers_per_train: Annotated[
+        int | None,
+        Field(
+            gt=0,
+            le=5000,
+            description=(
+                "Passengers who leave the gateway from each train in the peak hour of the "
+                "inbound profile (1-5000); off-peak trains bring that share of it."
+            ),
+        ),
+    ] = None
 
 
 class CrowdEvent(StrictModel):
@@ -275,7 +289,8 @@ class CapacityConfig(StrictModel):
     doorway_ped_m_s: Annotated[float, Field(gt=0.0, le=3.0)] = 1.32
     # SFPE Handbook speed constants: stairs 7/11 in 1.08 against 1.40 on the level: 0.77 of the speed.
     stairs_speed_factor: Annotated[float, Field(gt=0.0, le=1.0)] = 0.77
-    # Lowest speed of a walker in a jam, so every walk ends: *assumption*, 0.05-0.2 m/s.
+    # Lowest speed of a walker in a jam, so every walk ends: *assumption*, 0.05-0.2 m/s. It also sets
+    # the storage density (twin.crowd.fundamental.storage_density_ped_m2: 4.43 ped/m2 at 0.1 m/s).
     min_speed_m_s: Annotated[float, Field(gt=0.0, le=1.0)] = 0.1
     # Walkways are cut into cells no longer than this, m, where densities are counted: *assumption*.
     cell_m: Annotated[float, Field(gt=1.0, le=200.0)] = 50.0
@@ -286,6 +301,12 @@ class CapacityConfig(StrictModel):
     min_cell_m: Annotated[float, Field(gt=0.0, le=50.0)] = 5.0
     # Narrowest effective walkway width, m (a map's clearance to buildings may be less): *assumption*.
     min_width_m: Annotated[float, Field(gt=0.0, le=10.0)] = 1.0
+    # A walker held at the end of its walkway by a full one ahead keeps its place there (spillback)
+    # for at most this long, s, then steps aside and stops counting on it, so that opposite streams
+    # (or a ring of full walkways) cannot lock each other for ever. Queue-based traffic models break
+    # gridlock the same way after a "stuck time" (MATSim's queue simulation: Horni, Nagel and
+    # Axhausen 2016, ch. 1). *Assumption*: 60 s, range 10-120 s.
+    max_hold_s: Annotated[float, Field(gt=0.0, le=3600.0)] = 60.0
 
 
 class CrowdConfig(StrictModel):
