@@ -9,7 +9,7 @@ import pedpy
 import pytest
 
 from twin.crowd.fundamental import weidmann_speed_m_s
-from twin.crowd.trajectories import trajectories, write_pedpy_text
+from twin.crowd.trajectories import WalkWhereabouts, trajectories, write_pedpy_text
 from twin.crowd.validation import FD_WIDTH_M, corridor_trips, feed_corridor, measured_density_speed
 
 FEED_PED_S = 3.5
@@ -62,3 +62,28 @@ def test_pedpy_speed_follows_weidmann(measured: dict[str, float]) -> None:
 
 def test_pedpy_flow_is_the_feed(measured: dict[str, float]) -> None:
     assert measured["flow"] == pytest.approx(FEED_PED_S, rel=0.10)
+
+
+def test_whereabouts_follow_the_walk_as_it_happened() -> None:
+    walked = feed_corridor(FEED_PED_S)
+    # The corridor's own trips (feed_corridor's draws), walked on the centre line.
+    rng = np.random.default_rng(0)
+    n = len(walked.arrive_s)
+    start = np.sort(rng.uniform(0.0, 600.0, n))
+    trips = corridor_trips(start, np.clip(rng.normal(1.34, 0.26, n), 0.5, 2.5))
+    found = trajectories(trips, walked, from_s=FROM_S, to_s=TO_S, fps=5.0)
+    where = WalkWhereabouts.of(trips, walked)
+    slow = 0
+    for pedestrian in np.unique(found.pedestrian)[::25]:
+        rows = found.pedestrian == pedestrian
+        times = found.frame[rows] / found.fps
+        xy, on_site = where.track(int(pedestrian), times)
+        # On the centre line (lateral_u 0) the replay and the whereabouts are the same points.
+        assert np.allclose(xy[:, 0], found.x_m[rows], atol=1e-6)
+        assert np.allclose(xy[:, 1], found.y_m[rows], atol=1e-6)
+        assert on_site.all()
+        walked_m = np.hypot(*np.diff(xy, axis=0).T).sum()
+        slow += walked_m < 0.9 * 1.34 * (times[-1] - times[0])
+    assert slow > 0  # the crowded corridor slowed some of them below their free speed
+    _, on_site = where.track(0, np.array([trips.start_s[0] - 5.0]))
+    assert not on_site[0]

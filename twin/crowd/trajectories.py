@@ -21,6 +21,7 @@ import shapely
 
 from twin.crowd.demand import Trips
 from twin.crowd.walking import CrowdResult
+from twin.site.model import Route
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -66,6 +67,53 @@ def _segments(
         np.concatenate([end_m, end_m[waits], crowd.route_length_m[dwellers]]),
         np.concatenate([v.cell, v.cell[waits], np.full(dwellers.size, -1)]),
     )
+
+
+@dataclass(frozen=True)
+class WalkWhereabouts:
+    """Where each walker really is at any moment, from the walk as it happened: along the route it
+    chose, at the speed each stretch was walked, standing while queued or held and while dwelling
+    (the same pieces as the trajectories, on the route's centre line)."""
+
+    routes: tuple[Route, ...]
+    route: IntArray  # per pedestrian: index into routes
+    start_s: FloatArray  # per pedestrian: departure
+    end_s: FloatArray  # per pedestrian: when they left the site (after any dwell)
+    first: IntArray  # per pedestrian: first row of its pieces (pieces sorted by pedestrian, time)
+    times_s: FloatArray  # per piece row: knots (from s, to s) as rows x 2
+    along_m: FloatArray  # per piece row: (from m, to m) as rows x 2
+
+    @classmethod
+    def of(cls, trips: Trips, crowd: CrowdResult) -> WalkWhereabouts:
+        """The walkers of ``crowd`` (who made ``trips``)."""
+        who, t0, t1, m0, m1, _ = _segments(trips, crowd)
+        order = np.lexsort((t0, who))
+        first = np.searchsorted(who[order], np.arange(len(trips) + 1))
+        return cls(
+            routes=crowd.routes,
+            route=crowd.route,
+            start_s=trips.start_s,
+            end_s=crowd.end_s,
+            first=first.astype(np.int64),
+            times_s=np.stack([t0[order], t1[order]], axis=1),
+            along_m=np.stack([m0[order], m1[order]], axis=1),
+        )
+
+    def track(
+        self, pedestrian: int, times_s: FloatArray
+    ) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+        """Positions (n, 2) in metres at ``times_s``; on site between departure and leaving."""
+        rows = slice(int(self.first[pedestrian]), int(self.first[pedestrian + 1]))
+        knots_s = self.times_s[rows].ravel()
+        knots_m = self.along_m[rows].ravel()
+        line = self.routes[int(self.route[pedestrian])].line
+        if knots_s.size == 0:  # walked nothing in the records: at its origin
+            along = np.zeros(len(times_s))
+        else:
+            along = np.interp(times_s, knots_s, knots_m)
+        points = shapely.line_interpolate_point(line, along)
+        on_site = (times_s >= self.start_s[pedestrian]) & (times_s <= self.end_s[pedestrian])
+        return shapely.get_coordinates(points), on_site
 
 
 def trajectories(

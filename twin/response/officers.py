@@ -9,7 +9,7 @@ junction (:func:`predicted_path`). The free officer who can reach a point of tha
 before the person is predicted there, is sent (:func:`plan_intercept`).
 
 Whether the officer finds the person is the simulation's business (:func:`search`): it knows where
-the person really is (:class:`Whereabouts`, their real route and timing from `twin.crowd.walking`), and the
+the person really is (:class:`Whereabouts`: the walk as it happened, `twin.crowd.trajectories.WalkWhereabouts`), and the
 officer finds them if they come within the sighting radius while still on the site.
 """
 
@@ -58,31 +58,6 @@ class Whereabouts(Protocol):
     def track(self, pedestrian: int, times_s: FloatArray) -> tuple[FloatArray, BoolArray]:
         """Positions (n, 2) in metres at ``times_s``, and whether they are on the site then."""
         ...
-
-
-@dataclass
-class RouteWhereabouts:
-    """Pedestrians on their real routes: departure, speed and route line (`twin.crowd.walking`)."""
-
-    site: Site
-    origin: IntArray  # entrance index per pedestrian
-    destination: IntArray
-    start_s: FloatArray
-    speed_m_s: FloatArray
-    end_s: FloatArray
-
-    def track(self, pedestrian: int, times_s: FloatArray) -> tuple[FloatArray, BoolArray]:
-        """Positions (n, 2) along the pedestrian's route at ``times_s``; on site between departure
-        and arrival."""
-        entrances = self.site.entrances
-        route = self.site.route(
-            entrances[int(self.origin[pedestrian])].entrance_id,
-            entrances[int(self.destination[pedestrian])].entrance_id,
-        )
-        walked_m = (times_s - self.start_s[pedestrian]) * self.speed_m_s[pedestrian]
-        points = shapely.line_interpolate_point(route.line, np.clip(walked_m, 0.0, route.length_m))
-        on_site = (times_s >= self.start_s[pedestrian]) & (times_s <= self.end_s[pedestrian])
-        return shapely.get_coordinates(points), on_site
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from scipy.special import expit
 
 from twin.analysis.camera_graph import camera_graph
 from twin.crowd.demand import Trips
+from twin.crowd.trajectories import WalkWhereabouts
 from twin.crowd.walking import CrowdResult, Passes
 from twin.recognition.decisions import Decisions
 from twin.recognition.deployment import Deployment
@@ -53,7 +54,6 @@ from twin.response.officers import (
     LEFT_SITE,
     NOT_FOUND,
     Post,
-    RouteWhereabouts,
     Whereabouts,
     plan_intercept,
     predicted_path,
@@ -428,14 +428,7 @@ def respond(
         config=config,
         posts=resolve_posts(site, config, recognition),
         anchors=camera_anchors(site.walk_graph, site.cameras),
-        whereabouts=RouteWhereabouts(
-            site=site,
-            origin=trips.origin,
-            destination=trips.destination,
-            start_s=trips.start_s,
-            speed_m_s=trips.speed_m_s,
-            end_s=crowd.end_s,
-        ),
+        whereabouts=WalkWhereabouts.of(trips, crowd),
         threshold_cosine=decisions.threshold_cosine,
         window_start_s=window_start_s,
         window_end_s=window_end_s,
