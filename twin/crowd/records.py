@@ -2,15 +2,14 @@
 
 A route is walked as **elements** (cells of walkways, and the walks between an entrance and the walk
 graph) joined into **stretches**, each walked at one speed (`twin.crowd.walking`). From the times a
-walker entered and left each stretch, :func:`element_times` gives its times at every element, and
-:func:`timed_passes` the moments it entered, was best seen in and left each camera view along its
+walker entered and left each stretch, `twin.crowd.elements.element_times` gives its times at every
+element, and :func:`timed_passes` the moments it entered, was best seen in and left each camera view along its
 route: a pass's timing comes from the walk as it happened (slowed, queued), a dweller's last pass
 lasts its dwell.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Final
 
@@ -18,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 
+from twin.crowd.elements import RouteElements, rows_of
 from twin.crowd.network import Walkways
 from twin.site.model import Route, Site
 
@@ -26,7 +26,6 @@ IntArray = npt.NDArray[np.int64]
 
 # A pass that leaves the view this close to the end of the route ends at the destination, m.
 _AT_DESTINATION_M = 0.5
-CONNECTOR = -1  # a route element off the walk graph (entrance to its node)
 # Passes timed at once when sampling moments across them (bounds the temporaries' memory).
 _SLICE_ROWS = 250_000
 
@@ -212,148 +211,6 @@ def route_passes(site: Site, route: Route) -> RoutePasses:
     )
 
 
-@dataclass(frozen=True)
-class RouteElements:
-    """A route as the walk sees it: its elements (cells, and the walks to and from the walk graph)
-    in walking order, joined into stretches walked at one speed each."""
-
-    cell: list[int]
-    length_m: list[float]
-    start_m: FloatArray
-    stretch_of: IntArray  # per element: its stretch
-    # Per stretch: its cells and their shares of its length, length, area, speed factor, bottleneck.
-    stretch_cells: list[tuple[int, ...]]
-    stretch_shares: list[tuple[float, ...]]
-    stretch_length_m: list[float]
-    stretch_area_m2: list[float]
-    stretch_factor: list[float]
-    stretch_bottleneck: list[int]
-
-
-def route_elements(
-    site: Site,
-    walkways: Walkways,
-    route: Route,
-    edge_bottleneck: IntArray,
-    exit_bottleneck: int,
-    stretch_m: float,
-) -> RouteElements:
-    cells: list[int] = []
-    lengths: list[float] = []
-    bottlenecks: list[int] = []
-    coords = route.line.coords
-    graph = site.walk_graph
-    first, last = graph.nodes[route.nodes[0]], graph.nodes[route.nodes[-1]]
-    lead_m = math.dist(coords[0], (first["x"], first["y"]))
-    tail_m = math.dist(coords[-1], (last["x"], last["y"]))
-    if lead_m > 0 or exit_bottleneck >= 0:
-        cells.append(CONNECTOR)
-        lengths.append(lead_m)
-        bottlenecks.append(exit_bottleneck)
-    for a, b in zip(route.nodes[:-1], route.nodes[1:], strict=True):
-        edge = walkways.edge_index[(a, b) if a < b else (b, a)]
-        first_cell = int(walkways.edge_first_cell[edge])
-        n = int(walkways.edge_cells[edge])
-        order = range(first_cell, first_cell + n)
-        for number, cell in enumerate(order if a < b else reversed(order)):
-            cells.append(cell)
-            lengths.append(float(walkways.cell_length_m[cell]))
-            bottlenecks.append(int(edge_bottleneck[edge]) if number == 0 else -1)
-    if tail_m > 0 or not cells:
-        cells.append(CONNECTOR)
-        lengths.append(tail_m)
-        bottlenecks.append(-1)
-    # Join elements into stretches of at least stretch_m; a connector, a bottleneck or a change of
-    # speed factor (steps) starts a new one.
-    factor = [1.0 if c < 0 else float(walkways.speed_factor[walkways.cell_edge[c]]) for c in cells]
-    stretch_of = []
-    groups: list[list[int]] = []
-    for k, cell in enumerate(cells):
-        previous = groups[-1] if groups else None
-        new = (
-            previous is None
-            or cell < 0
-            or cells[previous[0]] < 0
-            or bottlenecks[k] >= 0
-            or factor[k] != factor[previous[0]]
-            or sum(lengths[i] for i in previous) >= stretch_m
-        )
-        if new:
-            groups.append([k])
-        else:
-            groups[-1].append(k)
-        stretch_of.append(len(groups) - 1)
-    area = walkways.cell_area_m2
-    stretch_length = [sum(lengths[i] for i in g) for g in groups]
-    return RouteElements(
-        cell=cells,
-        length_m=lengths,
-        start_m=np.concatenate([[0.0], np.cumsum(lengths)[:-1]]),
-        stretch_of=np.asarray(stretch_of, dtype=np.int64),
-        stretch_cells=[tuple(cells[i] for i in g) if cells[g[0]] >= 0 else () for g in groups],
-        stretch_shares=[
-            tuple(lengths[i] / total if total > 0 else 1.0 / len(g) for i in g)
-            for g, total in zip(groups, stretch_length, strict=True)
-        ],
-        stretch_length_m=stretch_length,
-        stretch_area_m2=[
-            float(sum(area[cells[i]] for i in g)) if cells[g[0]] >= 0 else 0.0 for g in groups
-        ],
-        stretch_factor=[factor[g[0]] for g in groups],
-        stretch_bottleneck=[bottlenecks[g[0]] for g in groups],
-    )
-
-
-def element_times(
-    elements: list[RouteElements],
-    route_of: IntArray,
-    offsets: IntArray,
-    stretch_in: FloatArray,
-    stretch_out: FloatArray,
-) -> tuple[FloatArray, FloatArray, IntArray, FloatArray, FloatArray]:
-    """Each walker's times at every element, from its stretches' (walked at one speed each):
-    (entered, left, the first row of each walker, when it entered and left the element's
-    stretch)."""
-    counts = np.array([len(e.cell) for e in elements], dtype=np.int64)
-    who, k = _rows_of(route_of, counts)
-    stretch_of = np.concatenate([e.stretch_of for e in elements] + [np.empty(0, np.int64)])
-    start_m = np.concatenate([e.start_m for e in elements] + [np.empty(0)])
-    length_m = np.concatenate([np.asarray(e.length_m) for e in elements] + [np.empty(0)])
-    first_element = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
-    row = first_element[route_of[who]] + k
-    stretch = stretch_of[row]
-    # Where each stretch starts along the route: the start of its first element.
-    stretch_start = np.concatenate(
-        [
-            e.start_m[np.searchsorted(e.stretch_of, np.arange(len(e.stretch_length_m)))]
-            for e in elements
-        ]
-        + [np.empty(0)]
-    )
-    stretch_length = np.concatenate(
-        [np.asarray(e.stretch_length_m) for e in elements] + [np.empty(0)]
-    )
-    n_stretches = np.array([len(e.stretch_length_m) for e in elements], dtype=np.int64)
-    first_stretch = np.concatenate([[0], np.cumsum(n_stretches)[:-1]]).astype(np.int64)
-    global_stretch = first_stretch[route_of[who]] + stretch
-    visit = offsets[who] + stretch
-    span = stretch_out[visit] - stretch_in[visit]
-    total = np.maximum(stretch_length[global_stretch], 1e-12)
-    into = (start_m[row] - stretch_start[global_stretch]) / total
-    enter = stretch_in[visit] + into * span
-    leave = stretch_in[visit] + np.minimum(into + length_m[row] / total, 1.0) * span
-    element_offsets = np.concatenate([[0], np.cumsum(counts[route_of])]).astype(np.int64)
-    return enter, leave, element_offsets, stretch_in[visit], stretch_out[visit]
-
-
-def _rows_of(route_of: IntArray, counts: IntArray) -> tuple[IntArray, IntArray]:
-    """For each pedestrian, its route's rows: (pedestrian of each row, row number in its route)."""
-    per = counts[route_of]
-    who = np.repeat(np.arange(route_of.size), per)
-    starts = np.concatenate([[0], np.cumsum(per)[:-1]]).astype(np.int64)
-    return who, np.arange(int(per.sum())) - np.repeat(starts, per)
-
-
 def walk_visits(
     elements: list[RouteElements],
     route_of: IntArray,
@@ -369,7 +226,7 @@ def walk_visits(
     lengths = np.concatenate([np.asarray(e.length_m) for e in elements] + [np.empty(0)])
     starts = np.concatenate([e.start_m for e in elements] + [np.empty(0)])
     first = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
-    who, k = _rows_of(route_of, counts)
+    who, k = rows_of(route_of, counts)
     row = first[route_of[who]] + k
     return Visits(
         pedestrian=who,
@@ -428,7 +285,7 @@ def timed_passes(
             element_of[name].append(
                 np.clip(np.searchsorted(starts, at, side="right") - 1, 0, starts.size - 1)
             )
-    who, k = _rows_of(route_of, counts)
+    who, k = rows_of(route_of, counts)
     row = first[route_of[who]] + k
     element_start = np.concatenate([elements[r].start_m for r in order] + [np.empty(0)])
     element_first = np.zeros(len(routes), dtype=np.int64)

@@ -40,6 +40,7 @@ import simpy
 from simpy.resources.resource import Request
 
 from twin.crowd.demand import Trips
+from twin.crowd.elements import element_times, route_elements
 from twin.crowd.fundamental import GAMMA_PED_M2, JAM_DENSITY_PED_M2, storage_density_ped_m2
 from twin.crowd.network import Walkways, build_walkways, capacity_headway_s, station_exits
 from twin.crowd.records import (
@@ -49,8 +50,6 @@ from twin.crowd.records import (
     Queues,
     RoutePasses,
     Visits,
-    element_times,
-    route_elements,
     route_passes,
     timed_passes,
     walk_visits,
