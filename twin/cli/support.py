@@ -7,11 +7,12 @@ allowed, and exit code 2, with no traceback. Progress bars show only on a termin
 from __future__ import annotations
 
 import functools
+import json
 import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Final, ParamSpec, TypeVar
+from typing import Any, Final, ParamSpec, Protocol, TypeVar
 
 import typer
 from rich.console import Console
@@ -87,3 +88,28 @@ def run_batch(
             soft_wrap=True,
         )
         raise typer.Exit(code=EXIT_INTERRUPTED) from None
+
+
+class BatchOutcome(Protocol):
+    """What a finished batch (a sweep, a period of days) reports."""
+
+    @property
+    def summary(self) -> dict[str, Any]: ...
+    @property
+    def ran(self) -> int: ...
+    @property
+    def reused(self) -> int: ...
+    @property
+    def wall_seconds(self) -> float: ...
+
+
+def batch_json(outcome: BatchOutcome, out: Path) -> str:
+    """A batch's summary as one JSON document, with where it is and what this command ran."""
+    document = {
+        **outcome.summary,
+        "path": str(out),
+        "ran": outcome.ran,
+        "reused": outcome.reused,
+        "wall_seconds": outcome.wall_seconds,
+    }
+    return json.dumps(document, indent=2)

@@ -20,7 +20,7 @@ from rich.progress import (
 from rich.table import Table
 
 from twin.cli.limits import MAX_SWEEP_RUNS, check_sweep_size
-from twin.cli.support import refuse_bad_input, run_batch, stderr, stdout
+from twin.cli.support import batch_json, refuse_bad_input, run_batch, stderr, stdout
 from twin.errors import TwinInputError
 
 if TYPE_CHECKING:  # the heavy modules (scipy, pandas, Dask) load only when a command runs
@@ -223,14 +223,7 @@ def sweep(
         quiet=as_json,
     )
     if as_json:
-        document = {
-            **outcome.summary,
-            "path": str(plan.out),
-            "ran": outcome.ran,
-            "reused": outcome.reused,
-            "wall_seconds": outcome.wall_seconds,
-        }
-        typer.echo(json.dumps(document, indent=2))
+        typer.echo(batch_json(outcome, plan.out))
     else:
         stdout.print(sweep_table(outcome.summary))
         stdout.print(

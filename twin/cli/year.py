@@ -7,7 +7,6 @@ finished day.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Final
 
@@ -18,7 +17,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from twin.cli.support import refuse_bad_input, run_batch, stderr, stdout
+from twin.cli.support import batch_json, refuse_bad_input, run_batch, stderr, stdout
 from twin.errors import TwinInputError
 from twin.oversight.report import PERIOD_PERSON_ROWS as PERSON_ROWS
 
@@ -227,14 +226,7 @@ def year(
         quiet=as_json,
     )
     if as_json:
-        document = {
-            **outcome.summary,
-            "path": str(plan.out),
-            "ran": outcome.ran,
-            "reused": outcome.reused,
-            "wall_seconds": outcome.wall_seconds,
-        }
-        typer.echo(json.dumps(document, indent=2))
+        typer.echo(batch_json(outcome, plan.out))
     else:
         for table in period_tables(outcome.summary):
             stdout.print(table)
