@@ -1,9 +1,12 @@
 """Flows: a day's walkers as counts per route and per walk-graph edge.
 
-The crowd's demand (`twin.crowd.demand`) draws every trip's origin and destination; everyone on the same
-origin-destination pair walks the same shortest route (`twin.site.model.Site.route`). Coverage analytics
+The crowd's demand (`twin.crowd.demand`) draws every trip's origin and destination and its uniform
+route draw; the walk (`twin.crowd.walking`) sends each walker along the route of its pair that this
+draw picks among the pair's short routes (`twin.crowd.routes`, a logit on length). Coverage analytics
 and camera planning need only how many walk each route, not when, so a :class:`Flows` is the day's
-trips folded into routes, without the SimPy walk. :func:`scenario_flows` draws them exactly as a
+trips folded into the routes they walk: :func:`flows_from_walk` from a walk already simulated,
+:func:`flows_from_trips` by the same route choice without the SimPy walk (the same routes, since
+the choice does not depend on who else is walking). :func:`scenario_flows` draws them exactly as a
 run of the scenario does (the same seed and demand stream, `twin.streams`, give the same trips).
 """
 
@@ -17,11 +20,12 @@ import numpy as np
 import numpy.typing as npt
 
 from twin.crowd.demand import Trips, generate_trips
+from twin.crowd.routes import RouteChoice, RoutePlanner
 from twin.site.model import Route, Site
 from twin.streams import streams_for
 
 if TYPE_CHECKING:
-    from twin.scenario import CrowdConfig
+    from twin.scenario import CrowdConfig, RoutesConfig
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -60,19 +64,37 @@ class Flows:
         }
 
 
-def flows_from_trips(site: Site, trips: Trips) -> Flows:
-    """Fold trips (origin and destination indices into ``site.entrances``) into routes."""
-    pair = trips.origin * len(site.entrances) + trips.destination
-    codes, counts = np.unique(pair, return_counts=True)
-    routes = []
-    for code in codes.tolist():
-        origin, destination = divmod(code, len(site.entrances))
-        routes.append(
-            site.route(site.entrances[origin].entrance_id, site.entrances[destination].entrance_id)
-        )
-    return Flows(tuple(routes), counts.astype(np.int64))
+def flows_from_walk(routes: tuple[Route, ...], route_of: IntArray) -> Flows:
+    """Fold a simulated walk into routes: ``route_of`` is each walker's index into ``routes``
+    (`twin.crowd.walking.CrowdResult.routes` and ``.route``); routes nobody walked are left out."""
+    counts = np.bincount(np.asarray(route_of, dtype=np.int64), minlength=len(routes))
+    walked = np.flatnonzero(counts)
+    return Flows(tuple(routes[i] for i in walked.tolist()), counts[walked].astype(np.int64))
+
+
+def flows_from_trips(site: Site, trips: Trips, routes_config: RoutesConfig) -> Flows:
+    """Fold trips (origin and destination indices into ``site.entrances``) into the routes their
+    walkers take: each trip's route draw picks among its pair's routes as the walk does."""
+    planner = RoutePlanner(site, routes_config)
+    n_entrances = len(site.entrances)
+    pair = trips.origin * n_entrances + trips.destination
+    counts: dict[tuple[int, int], int] = {}
+    choices: dict[int, RouteChoice] = {}
+    for code, u in zip(pair.tolist(), trips.route_u.tolist(), strict=True):
+        choice = choices.get(code)
+        if choice is None:
+            choice = choices[code] = planner.choice(*divmod(code, n_entrances))
+        key = (code, choice.pick(u))
+        counts[key] = counts.get(key, 0) + 1
+    ordered = sorted(counts)
+    return Flows(
+        tuple(choices[code].routes[j] for code, j in ordered),
+        np.array([counts[key] for key in ordered], dtype=np.int64),
+    )
 
 
 def scenario_flows(site: Site, crowd: CrowdConfig, *, seed: int) -> Flows:
-    """The trips a run of a scenario with this crowd and seed draws, folded into routes."""
-    return flows_from_trips(site, generate_trips(site, crowd, streams_for(seed).demand))
+    """The trips a run of a scenario with this crowd and seed draws, folded into their routes."""
+    return flows_from_trips(
+        site, generate_trips(site, crowd, streams_for(seed).demand), crowd.routes
+    )

@@ -17,7 +17,7 @@ from hdrh.histogram import HdrHistogram
 
 from twin.analysis.coverage import coverage_report
 from twin.crowd.demand import TRIP_KINDS, Trips
-from twin.crowd.flows import flows_from_trips
+from twin.crowd.flows import flows_from_walk
 from twin.crowd.walking import CrowdResult
 from twin.matcher.timing import ServiceTimeTable
 from twin.recognition.decisions import Decisions
@@ -271,13 +271,15 @@ def pedestrians_table(
     )
 
 
-def id_probability_table(scenario: Scenario, deployment: Deployment, trips: Trips) -> pa.Table:
+def id_probability_table(
+    scenario: Scenario, deployment: Deployment, crowd: CrowdResult
+) -> pa.Table:
     """A grid over the site: the chance that a person passing each cell is captured at recognition
-    grade, given the cameras that ran and the day's simulated flows (twin.analysis.coverage)."""
+    grade, given the cameras that ran and the routes the day's walkers took (twin.analysis.coverage)."""
     report = coverage_report(
         deployment.site,
         config=scenario.cameras,
-        flows=flows_from_trips(deployment.site, trips),
+        flows=flows_from_walk(crowd.routes, crowd.route),
         recognition=deployment.recognition,
     )
     return pa.table(report.grid.columns())
@@ -302,7 +304,7 @@ def build_tables(
     )
     return {
         DECISIONS: table,
-        ID_PROBABILITY: id_probability_table(scenario, deployment, trips),
+        ID_PROBABILITY: id_probability_table(scenario, deployment, crowd),
         ALERTS: table.filter(alerts_mask),
         TIMESERIES: timeseries_table(scenario, trips, crowd, decisions, frame),
         CAMERAS: cameras_table(deployment, crowd, decisions, frame),
