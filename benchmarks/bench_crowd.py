@@ -3,8 +3,8 @@
 Runs the crowd stages (demand, the SimPy walk, captures) of a scenario over a window twice: as given
 and with ``crowd.daily_pedestrians`` multiplied by ``--factor`` (default 10). Prints, for both, the
 walk's wall time, pedestrians, mean trip time, mean speed, the densest walkway-minute (against
-Weidmann's jam density, 5.4 ped/m2), the longest queue, the level of service on the busiest walkway,
-and captures (searched faces) per minute, mean and peak. The interacting crowd should show trips
+Weidmann's jam density, 5.4 ped/m2), the longest queue, how often a walker was held back by a
+full walkway ahead and its mean wait, the level of service on the busiest walkway, and captures (searched faces) per minute, mean and peak. The interacting crowd should show trips
 that take longer, densities below jam, and captures that grow less than the footfall.
 
     python benchmarks/bench_crowd.py                        # King's Cross, 07:00-10:00, 1x and 10x
@@ -69,6 +69,8 @@ def measure(scenario_path: str, overrides: list[str]) -> dict[str, Any]:
         "below_jam": peak < JAM_DENSITY_PED_M2,
         "level_of_service_busiest": level_of_service(peak),
         "max_queue": int(walked.queues.ahead.max()) if len(walked.queues) else 0,
+        "held_back": len(walked.holds.wait_s),
+        "mean_hold_s": float(walked.holds.wait_s.mean()) if len(walked.holds.wait_s) else 0.0,
         "captures_per_minute_mean": float(per_minute.mean()),
         "captures_per_minute_peak": int(per_minute.max()),
         "peak_memory_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2,
