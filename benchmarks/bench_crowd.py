@@ -29,7 +29,7 @@ from twin.crowd.walking import on_site_from, simulate_crowd
 from twin.recognition.captures import capture_opportunities, recognition_cameras
 from twin.recognition.quality import level_of_service
 from twin.scenario import load_scenario
-from twin.site.model import load_scenario_site
+from twin.site.scenario_site import load_scenario_site
 from twin.streams import streams_for
 
 

@@ -11,7 +11,8 @@ import pytest
 from tests.site_fixtures import CRS_27700, camera_props, feature, point, rect, tiny_site, write
 from twin.errors import SiteMapError
 from twin.scenario import load_scenario
-from twin.site.model import load_scenario_site, load_site
+from twin.site.model import load_site
+from twin.site.scenario_site import load_scenario_site
 
 
 def layer(*cameras: dict[str, Any], crs: dict[str, Any] = CRS_27700) -> dict[str, Any]:

@@ -10,7 +10,6 @@ import pytest
 from tests.site_fixtures import SHIPPED_MAPS, camera_props
 from twin.errors import ScenarioError, SiteMapError
 from twin.scenario import load_scenario
-from twin.site.model import load_scenario_site
 from twin.site.properties import (
     DEFAULT_WALKWAY_WIDTH_M,
     CameraProperties,
@@ -18,6 +17,7 @@ from twin.site.properties import (
     WalkwayProperties,
     validate_properties,
 )
+from twin.site.scenario_site import load_scenario_site
 
 ROOT = SHIPPED_MAPS.parent
 SOURCE = "map.geojson"

@@ -355,3 +355,41 @@ def test_camera_in_map_is_validated_like_the_profile_says(tmp_path: Path) -> Non
     document["features"].append(feature(point(40, 40), **camera_props(id="cam-2", width_px=-1)))
     with pytest.raises(SiteMapError, match="camera 'cam-2': 'width_px'"):
         load_site(write(tmp_path, document))
+
+
+def test_a_map_loaded_again_is_the_same_site_until_its_file_changes(tmp_path: Path) -> None:
+    path = write(tmp_path, tiny_site())
+    first = load_site(path)
+    assert load_site(path) is first  # the days and samples of one worker share it
+    changed = tiny_site()
+    changed["properties"] = {"name": "changed plaza"}
+    write(tmp_path, changed)
+    again = load_site(path)
+    assert again is not first
+    assert again.name == "changed plaza"
+
+
+def test_what_a_site_works_out_is_kept_with_it_but_not_with_other_cameras(tmp_path: Path) -> None:
+    site = load_site(write(tmp_path, tiny_site()))
+    made: list[int] = []
+
+    def make() -> int:
+        made.append(len(made) + 1)
+        return made[-1]
+
+    assert site.derived(("thing", 1), make) == 1
+    assert site.derived(("thing", 1), make) == 1
+    assert site.derived(("thing", 2), make) == 2
+    assert site.with_cameras(()).derived(("thing", 1), make) == 3
+
+
+def test_route_passes_are_worked_out_once_and_cannot_be_changed(tmp_path: Path) -> None:
+    from twin.crowd.records import route_passes
+
+    site = load_site(write(tmp_path, tiny_site()))
+    route = site.route("south", "west")
+    passes = route_passes(site, route)
+    assert route_passes(site, site.route("south", "west")) is passes
+    assert passes.camera.size > 0
+    with pytest.raises(ValueError, match="read-only"):
+        passes.best_m[0] = 0.0

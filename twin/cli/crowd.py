@@ -117,7 +117,7 @@ def export_trajectories(
     from twin.crowd.walking import on_site_from, simulate_crowd
     from twin.results.reader import read_results
     from twin.scenario import scenario_from_dict
-    from twin.site.model import load_scenario_site
+    from twin.site.scenario_site import load_scenario_site
 
     if not 0 < fps <= 100:
         raise TwinInputError(f"--fps: {fps:g}; allowed: more than 0 and at most 100")

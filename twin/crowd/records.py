@@ -169,7 +169,14 @@ class Holds:
 
 
 def route_passes(site: Site, route: Route) -> RoutePasses:
-    """Camera passes along ``route``."""
+    """Camera passes along ``route``; worked out once per site and route (`Site.derived`)."""
+    return site.derived(
+        ("route passes", route.origin, route.destination, route.nodes, route.length_m),
+        lambda: _route_passes(site, route),
+    )
+
+
+def _route_passes(site: Site, route: Route) -> RoutePasses:
     camera_index = {camera.camera_id: i for i, camera in enumerate(site.cameras)}
     passes = site.passes(route)
 
@@ -195,7 +202,7 @@ def route_passes(site: Site, route: Route) -> RoutePasses:
     dot = np.einsum("ij,ij->i", walk, to_camera)
     facing = np.degrees(np.arctan2(np.abs(cross), dot))
     shape = sample_m.shape
-    return RoutePasses(
+    passes_along = RoutePasses(
         length_m=float(route.length_m),
         camera=camera,
         enter_m=enter_m,
@@ -209,6 +216,11 @@ def route_passes(site: Site, route: Route) -> RoutePasses:
         sample_facing_deg=facing.reshape(shape),
         sample_side=np.where(cross >= 0, 1.0, -1.0).reshape(shape),
     )
+    for name in RoutePasses.__slots__:  # shared by every run on this site: never written to
+        values = getattr(passes_along, name)
+        if isinstance(values, np.ndarray):
+            values.flags.writeable = False
+    return passes_along
 
 
 def walk_visits(

@@ -91,7 +91,14 @@ class RoutePlanner:
         return tuple(self._nodes[i] for i in reversed(path))
 
     def choice(self, origin: int, destination: int) -> RouteChoice:
-        """The routes between entrances ``origin`` and ``destination`` (indices into entrances)."""
+        """The routes between entrances ``origin`` and ``destination`` (indices into entrances);
+        worked out once per site, route settings and pair (kept with the site, `Site.derived`)."""
+        return self.site.derived(
+            ("route choice", self.config, origin, destination),
+            lambda: self._choice(origin, destination),
+        )
+
+    def _choice(self, origin: int, destination: int) -> RouteChoice:
         site, config = self.site, self.config
         start, end = site.entrances[origin], site.entrances[destination]
         shortest = site.route(start.entrance_id, end.entrance_id)

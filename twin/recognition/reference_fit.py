@@ -62,7 +62,7 @@ def setup_qualities(scenario: Scenario, *, seed: int) -> SetupQualities:
     from twin.crowd.walking import on_site_from, simulate_crowd
     from twin.recognition.captures import capture_opportunities
     from twin.recognition.deployment import deploy
-    from twin.site.model import load_scenario_site
+    from twin.site.scenario_site import load_scenario_site
     from twin.streams import streams_for
 
     streams = streams_for(seed)

@@ -32,7 +32,7 @@ from twin.recognition.profiles import load_profile
 from twin.response.officers import check_posts
 from twin.response.simulation import ResponseResult, respond
 from twin.scenario import Scenario
-from twin.site.model import load_scenario_site
+from twin.site.scenario_site import load_scenario_site
 from twin.streams import streams_for
 
 FloatArray = npt.NDArray[np.float64]

@@ -14,17 +14,21 @@ entrance attaches to the nearest point of the network within 30 m. People walk t
 length; :meth:`Site.route` caches one shortest-path tree per origin. Every walk-graph edge is cut by
 the camera views it crosses once, when the site is built (a spatial index over the views finds
 them), so :meth:`Site.passes` only puts a route's pieces together: it runs for thousands of routes.
+A process keeps the few sites it built last (by path and content): the days of a period and the
+samples of a sweep that one worker runs on the same map share one site and what it has worked out
+(routes, and whatever later stages keep with :meth:`Site.derived`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import Any, Final, Literal, TypeVar, cast
 
 import networkx as nx
 import numpy as np
@@ -32,7 +36,7 @@ import shapely
 from numpy.typing import NDArray
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon
 
-from twin.errors import ScenarioError, SiteMapError
+from twin.errors import SiteMapError
 from twin.site.camera_layer import cameras_on_site, load_camera_layer
 from twin.site.cameras import Camera
 from twin.site.geojson import crs_name, feature_label, features_by_kind, read_document
@@ -46,8 +50,7 @@ from twin.site.walkgraph import (
     route_line,
 )
 
-if TYPE_CHECKING:
-    from twin.scenario import Scenario
+_T = TypeVar("_T")
 
 __all__ = [
     "ENTRANCE_SNAP_M",
@@ -58,8 +61,6 @@ __all__ = [
     "Route",
     "Site",
     "build_walk_graph",
-    "check_recognition_selection",
-    "load_scenario_site",
     "load_site",
 ]
 
@@ -143,6 +144,7 @@ class Site:
     _paths_from: dict[int, dict[int, list[int]]] = field(init=False, repr=False, compare=False)
     _edge_views: dict[tuple[int, int], ViewPieces] = field(init=False, repr=False, compare=False)
     _routes: dict[tuple[str, str], Route] = field(init=False, repr=False, compare=False)
+    _derived: dict[Hashable, Any] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         setattr_ = object.__setattr__
@@ -152,6 +154,7 @@ class Site:
         setattr_(self, "_paths_from", {})
         setattr_(self, "_edge_views", _edge_views(self.walk_graph, self.cameras, self._view_tree))
         setattr_(self, "_routes", {})
+        setattr_(self, "_derived", {})
 
     def with_cameras(self, cameras: Iterable[Camera]) -> Site:
         """The same site watched by other cameras (routes already worked out are shared)."""
@@ -159,6 +162,13 @@ class Site:
         object.__setattr__(other, "_paths_from", self._paths_from)
         object.__setattr__(other, "_routes", self._routes)
         return other
+
+    def derived(self, key: Hashable, make: Callable[[], _T]) -> _T:
+        """A value worked out from this site (its map and cameras) alone: made by ``make`` the first
+        time ``key`` is asked for, then kept with the site (a site with other cameras starts empty)."""
+        if key not in self._derived:
+            self._derived[key] = make()
+        return cast(_T, self._derived[key])
 
     @cached_property
     def walk_surface(self) -> Polygon | MultiPolygon:
@@ -298,12 +308,36 @@ def _edge_views(
     return table
 
 
+#: How many built sites a process keeps (the most recently loaded first).
+_KEPT_SITES: Final = 4
+_kept: dict[tuple[tuple[str, bytes], tuple[str, bytes] | None], Site] = {}
+
+
+def _file_key(path: str | Path) -> tuple[str, bytes]:
+    """A file by its resolved path and the SHA-256 of its content."""
+    resolved = Path(path).resolve()
+    return str(resolved), hashlib.sha256(resolved.read_bytes()).digest()
+
+
 def load_site(path: str | Path, *, cameras: str | Path | None = None) -> Site:
     """Read, validate and build the site map at ``path`` (GeoJSON in projected metres).
 
     ``cameras``, a camera layer (:func:`load_camera_layer`), replaces the map's own cameras.
-    Raises :class:`~twin.errors.SiteMapError` for anything the profile does not allow.
+    Raises :class:`~twin.errors.SiteMapError` for anything the profile does not allow. A map (and
+    layer) with the same path and content as one of the last few loaded gives that same site.
     """
+    try:
+        key = (_file_key(path), None if cameras is None else _file_key(cameras))
+    except OSError:  # unreadable: building it says so, naming the file
+        return _build_site(path, cameras)
+    site = _kept.pop(key, None) or _build_site(path, cameras)
+    _kept[key] = site
+    while len(_kept) > _KEPT_SITES:
+        del _kept[next(iter(_kept))]
+    return site
+
+
+def _build_site(path: str | Path, cameras: str | Path | None) -> Site:
     source = Path(path)
     document = read_document(source)
     found = features_by_kind(document, source)
@@ -365,46 +399,6 @@ def load_site(path: str | Path, *, cameras: str | Path | None = None) -> Site:
     if cameras is None:
         return site
     return site.with_cameras(load_camera_layer(cameras, site))
-
-
-def load_scenario_site(scenario: Scenario) -> Site:
-    """The site a scenario runs on: its map, with its camera layer (``site.cameras``) if any.
-
-    Both paths are relative to the scenario file's folder. The cameras the scenario names for
-    recognition (``cameras.recognition_tags`` or ``recognition_ids``) are checked against the
-    site's cameras here, when the site loads, so a run never starts on a selection that is empty
-    or names a camera the site does not have.
-    """
-    site = load_site(scenario.site_map_path, cameras=scenario.camera_layer_path)
-    check_recognition_selection(site, scenario)
-    return site
-
-
-def check_recognition_selection(site: Site, scenario: Scenario) -> None:
-    """Refuse recognition tags no camera carries, and recognition ids the site does not have."""
-    config = scenario.cameras
-    where = scenario.source if scenario.source is not None else "scenario"
-    if config.recognition == "tagged":
-        carried = sorted({tag for camera in site.cameras for tag in camera.tags})
-        missing = [tag for tag in config.recognition_tags if tag not in carried]
-        if missing:
-            raise ScenarioError(
-                f"cameras.recognition_tags: no camera on {site.source} carries "
-                f"{', '.join(map(repr, missing))}; allowed: {', '.join(carried) or '(no tags)'}",
-                source=where,
-            )
-    if config.recognition == "listed":
-        known = {camera.camera_id for camera in site.cameras}
-        unknown = sorted(set(config.recognition_ids) - known)
-        if unknown:
-            raise ScenarioError(
-                f"cameras.recognition_ids: no camera {', '.join(map(repr, unknown))} on "
-                f"{site.source}; allowed: ids of the site's cameras",
-                source=where,
-            )
-
-
-# --- building the site from validated features ---------------------------------------------------
 
 
 def _walkway_tags(props: WalkwayProperties) -> dict[str, str | bool]:
