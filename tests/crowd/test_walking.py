@@ -73,6 +73,12 @@ def test_logit_prefers_shorter_routes() -> None:
     assert shares[1] / shares[0] == pytest.approx(np.exp(-1.0))
 
 
+def test_logit_gives_a_route_of_no_length_to_everyone() -> None:
+    shares = logit_shares(np.array([0.0]), 10.0)
+    assert shares.tolist() == [1.0]
+    assert logit_shares(np.array([0.0, 5.0]), 10.0).tolist() == [1.0, 0.0]
+
+
 def test_jupedsim_and_the_twin_both_slow_in_a_crowd() -> None:
     from twin.crowd.comparison import jupedsim_corridor
 

@@ -47,6 +47,9 @@ class RouteChoice:
 def logit_shares(lengths_m: FloatArray, theta: float) -> FloatArray:
     """Logit choice probabilities on relative length: ``exp(-theta (L / L_min - 1))``, normalised."""
     lengths = np.asarray(lengths_m, dtype=np.float64)
+    if lengths.min() <= 0.0:  # entrances on one spot: everyone takes the route of no length
+        shortest = np.asarray(lengths == lengths.min(), dtype=np.float64)
+        return np.asarray(shortest / shortest.sum(), dtype=np.float64)
     utility = -theta * (lengths / lengths.min() - 1.0)
     weights = np.exp(utility - utility.max())
     return np.asarray(weights / weights.sum(), dtype=np.float64)
