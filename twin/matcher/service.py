@@ -167,8 +167,9 @@ class MatcherService:
             raise _RefusalError(
                 413, f"{len(rows)} {what} exceed the limit of {self.config.max_request_probes}"
             )
-        try:
-            matrix = np.array(rows, dtype=np.float32)
+        try:  # values beyond float32 become infinite here, and are refused with the others
+            with np.errstate(over="ignore"):
+                matrix = np.array(rows, dtype=np.float32)
         except (ValueError, TypeError) as exc:
             raise _RefusalError(400, f"{what} must be arrays of numbers of equal length") from exc
         if matrix.ndim == 1 and matrix.size == 0:
