@@ -5,7 +5,9 @@ and with ``crowd.daily_pedestrians`` multiplied by ``--factor`` (default 10). Pr
 walk's wall time, pedestrians, mean trip time, mean speed, the densest walkway-minute (against
 Weidmann's jam density, 5.4 ped/m2), the longest queue, how often a walker was held back by a
 full walkway ahead and its mean wait, the level of service on the busiest walkway, and captures (searched faces) per minute, mean and peak. The interacting crowd should show trips
-that take longer, densities below jam, and captures that grow less than the footfall.
+that take longer, densities below jam, and captures that grow less than the footfall. The second
+run reuses the site and the routes the first worked out (`Site.derived`), so its ``crowd_wall_s``
+leaves that work out (`bench_crowd_days.py` measures how much it is).
 
     python benchmarks/bench_crowd.py                        # King's Cross, 07:00-10:00, 1x and 10x
     python benchmarks/bench_crowd.py --factor 5 --json
