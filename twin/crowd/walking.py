@@ -15,7 +15,7 @@ stretch it is on, still counted there, so full walkways fill the ones behind the
 share one storage; so that facing streams cannot lock each other, a walker holds its place for at
 most ``capacity.max_hold_s``, then steps aside (stops counting) and waits on (:class:`Holds`).
 
-**Bottlenecks** (steps, bridges, tunnels, crossings, station exits) are SimPy resources that let
+**Bottlenecks** (steps, bridges, tunnels, crossings, station exits) are SimPy resources (:class:`twin.crowd.gates.Gate`) that let
 one walker through per headway (1 / capacity in ped/s): when walkers arrive faster than that a queue
 forms, and each walker's wait and the queue ahead of it are recorded. Walkers queueing stand at the
 end of the walkway before the bottleneck (they count on it).
@@ -32,16 +32,15 @@ import math
 from collections import deque
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, replace
-from functools import partial
 
 import numpy as np
 import numpy.typing as npt
 import simpy
-from simpy.resources.resource import Request
 
 from twin.crowd.demand import Trips
 from twin.crowd.elements import element_times, route_elements
 from twin.crowd.fundamental import GAMMA_PED_M2, JAM_DENSITY_PED_M2, storage_density_ped_m2
+from twin.crowd.gates import Gate
 from twin.crowd.network import Walkways, build_walkways, capacity_headway_s, station_exits
 from twin.crowd.records import (
     Holds,
@@ -55,6 +54,7 @@ from twin.crowd.records import (
     walk_visits,
 )
 from twin.crowd.routes import RouteChoice, RoutePlanner
+from twin.cycles import cycle_collection_paused
 from twin.scenario import CrowdConfig
 from twin.site.model import Route, Site
 
@@ -114,7 +114,24 @@ def simulate_crowd(
     walkers still on site then (what :func:`on_site_from` keeps for a warm start; it saves building
     the others).
     """
-    crowd = crowd or CrowdConfig()
+    with cycle_collection_paused():  # millions of events, none in a reference cycle
+        return _simulate_crowd(
+            site,
+            trips,
+            crowd or CrowdConfig(),
+            on_progress=on_progress,
+            passes_from_s=passes_from_s,
+        )
+
+
+def _simulate_crowd(
+    site: Site,
+    trips: Trips,
+    crowd: CrowdConfig,
+    *,
+    on_progress: Callable[[float], None] | None,
+    passes_from_s: float | None,
+) -> CrowdResult:
     walkways = build_walkways(site, crowd)
     bottleneck_edges = np.flatnonzero(walkways.bottleneck_ped_s > 0)
     edge_bottleneck = np.full(len(walkways), -1, dtype=np.int64)
@@ -180,8 +197,7 @@ def simulate_crowd(
     offsets = np.concatenate([[0], np.cumsum(n_stretches[route_of])]).astype(np.int64)
 
     env = simpy.Environment(initial_time=float(trips.start_s[0]) if len(trips) else 0.0)
-    resources = [simpy.Resource(env, capacity=1) for _ in names]
-    headway_s = [capacity_headway_s(c) for c in capacity_ped_s]
+    gates = [Gate(env, capacity_headway_s(c)) for c in capacity_ped_s]
     occupancy = [0.0] * walkways.cell_edge.size
     # A cell stores at most the storage density over its area as densities count it (at least
     # min_cell_m long, Walkways.cell_area_m2), so that no walkway's recorded density reaches jam: a
@@ -189,7 +205,8 @@ def simulate_crowd(
     # where it is. An empty cell always takes one walker.
     most_ped_m2 = storage_density_ped_m2(crowd.capacity.min_speed_m_s)
     storage = (most_ped_m2 * walkways.cell_area_m2 + _ROOM_TOLERANCE).tolist()
-    waiting: list[deque[simpy.Event]] = [deque() for _ in occupancy]
+    # The walkers waiting for room in a cell, by cell: only cells someone waits for are keys.
+    waiting: dict[int, deque[simpy.Event]] = {}
     min_speed = crowd.capacity.min_speed_m_s
     max_hold_s = crowd.capacity.max_hold_s
     inverse_jam = 1.0 / JAM_DENSITY_PED_M2
@@ -204,38 +221,40 @@ def simulate_crowd(
     held_wait: list[float] = []
     speed = trips.speed_m_s.tolist()
 
-    def release(resource: simpy.Resource, request: Request, _: simpy.Event) -> None:
-        resource.release(request)
-
     timeout = env.timeout
+    expm1 = math.expm1
 
     def wake(cell: int) -> None:
         """Let the first walker waiting for ``cell`` look again, if the cell has room."""
-        if waiting[cell] and occupancy[cell] + 1.0 <= storage[cell]:
-            waiting[cell].popleft().succeed()
+        queue = waiting.get(cell)
+        if queue and occupancy[cell] + 1.0 <= storage[cell]:
+            queue.popleft().succeed()
+            if not queue:
+                del waiting[cell]
 
-    def leave(cells: tuple[tuple[int, float], ...]) -> None:
-        for cell, share in cells:
+    def leave(cells: tuple[int, ...], shares: tuple[float, ...]) -> None:
+        for cell, share in zip(cells, shares, strict=True):
             occupancy[cell] -= share
-            if waiting[cell]:
+            if waiting:
                 wake(cell)
 
-    def full_cell(cells: tuple[tuple[int, float], ...]) -> int:
+    def full_cell(cells: tuple[int, ...], shares: tuple[float, ...]) -> int:
         """The first cell of a stretch without room for this walker's share; -1 when all have."""
-        for cell, share in cells:
+        for cell, share in zip(cells, shares, strict=True):
             if occupancy[cell] + share > storage[cell] and occupancy[cell] > _ROOM_TOLERANCE:
                 return cell
         return -1
 
-    # Each route's stretches as plain tuples, for the walk's inner loop.
+    # Each route's stretches as plain tuples, for the walk's inner loop: bottleneck, cells, their
+    # shares of the stretch, its only cell (-1 when it has none or several: most have one, which
+    # the loop handles without looping), length, area, speed factor.
     plans = [
         tuple(
             zip(
                 e.stretch_bottleneck,
-                [
-                    tuple(zip(c, sh, strict=True)) if c else ()
-                    for c, sh in zip(e.stretch_cells, e.stretch_shares, strict=True)
-                ],
+                e.stretch_cells,
+                [sh if c else () for c, sh in zip(e.stretch_cells, e.stretch_shares, strict=True)],
+                [c[0] if len(c) == 1 else -1 for c in e.stretch_cells],
                 e.stretch_length_m,
                 e.stretch_area_m2,
                 e.stretch_factor,
@@ -250,81 +269,95 @@ def simulate_crowd(
     def walker(index: int) -> Generator[simpy.Event, object, None]:
         free = speed[index]
         k = offset_list[index]
-        held: tuple[tuple[int, float], ...] = ()  # the cells of the stretch it stands on
-        for (
-            bottleneck,
-            cells,
-            length_m,
-            area_m2,
-            factor,
-        ) in plans[route_list[index]]:
+        # The cells of the stretch it stands on, and its shares of them.
+        held: tuple[int, ...] = ()
+        held_shares: tuple[float, ...] = ()
+        held_single = -1
+        for bottleneck, cells, shares, single, length_m, area_m2, factor in plans[
+            route_list[index]
+        ]:
             if bottleneck >= 0:
-                resource = resources[bottleneck]
+                gate = gates[bottleneck]
                 arrived = env.now
                 queued_at.append(bottleneck)
                 joined.append(arrived)
-                ahead.append(len(resource.queue) + resource.count)
-                request = resource.request()
-                if not request.triggered:  # free: granted at once, no need to wait for it
-                    yield request  # queued at the end of its stretch: still counted on it
-                env.timeout(headway_s[bottleneck]).callbacks.append(
-                    partial(release, resource, request)
-                )
+                ahead.append(gate.ahead)
+                if not gate.pass_free():
+                    yield gate.request()  # queued at the end of its stretch: still counted on it
                 waited.append(env.now - arrived)
             if cells:
-                blocked = full_cell(cells)
+                if single >= 0:
+                    here = occupancy[single]
+                    blocked = (
+                        single if here + 1.0 > storage[single] and here > _ROOM_TOLERANCE else -1
+                    )
+                else:
+                    blocked = full_cell(cells, shares)
                 if blocked >= 0:
                     since = env.now
                     held_cell.append(blocked)
                     held_from.append(since)
                     while blocked >= 0:
                         slot = env.event()
-                        waiting[blocked].append(slot)
+                        waiting.setdefault(blocked, deque()).append(slot)
                         if held:
                             hold_s = since + max_hold_s - env.now
                             if hold_s > 0.0:
                                 yield slot | timeout(hold_s)
                             if not slot.triggered:  # held too long: step aside
-                                leave(held)
+                                leave(held, held_shares)
                                 t_out[k - 1] = env.now
                                 held = ()
                                 yield slot
                         else:
                             yield slot  # woken when someone leaves that cell
                         woken_by = blocked
-                        blocked = full_cell(cells)
+                        blocked = full_cell(cells, shares)
                         if blocked != woken_by:
                             wake(woken_by)  # pass the turn on: it was not this walker's
                     held_wait.append(env.now - since)
-                people = 0.0
-                for cell, share in cells:
-                    occupancy[cell] += share
-                    people += occupancy[cell]
-                    if waiting[cell]:
-                        wake(cell)  # room left for the next waiter?
+                if single >= 0:
+                    people = occupancy[single] + 1.0
+                    occupancy[single] = people
+                    if waiting:
+                        wake(single)  # room left for the next waiter?
+                else:
+                    people = 0.0
+                    for cell, share in zip(cells, shares, strict=True):
+                        occupancy[cell] += share
+                        people += occupancy[cell]
+                        if waiting:
+                            wake(cell)
                 density = people / area_m2
                 kept = (
-                    -math.expm1(-GAMMA_PED_M2 * (1.0 / density - inverse_jam))
+                    -expm1(-GAMMA_PED_M2 * (1.0 / density - inverse_jam))
                     if density < JAM_DENSITY_PED_M2
                     else 0.0
                 )
-                pace = max(free * kept * factor, min_speed)
+                pace = free * kept * factor
+                if pace < min_speed:
+                    pace = min_speed
             else:
                 pace = free
             now = env.now
-            if held:
-                for cell, share in held:  # leave the stretch behind (as leave(), inline)
-                    occupancy[cell] -= share
-                    if waiting[cell]:
-                        wake(cell)
+            if held:  # leave the stretch behind (as leave(), inline)
+                if held_single >= 0:
+                    occupancy[held_single] -= 1.0
+                    if waiting:
+                        wake(held_single)
+                else:
+                    for cell, share in zip(held, held_shares, strict=True):
+                        occupancy[cell] -= share
+                        if waiting:
+                            wake(cell)
                 t_out[k - 1] = now
-            held = cells
+            held, held_shares, held_single = cells, shares, single
             duration = length_m / pace
             t_in[k] = now
             t_out[k] = now + duration
             k += 1
             yield timeout(duration)
-        leave(held)
+        leave(held, held_shares)
         t_out[k - 1] = env.now
 
     start_s = trips.start_s.tolist()

@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from twin.crowd.demand import Trips, generate_trips
 from twin.crowd.walking import CrowdResult, on_site_from, simulate_crowd
+from twin.cycles import cycle_collection_paused
 from twin.matcher import Matcher, blas_kernel_info
 from twin.matcher.timing import ServiceTimeTable, measure_service_times
 from twin.recognition.captures import capture_opportunities
@@ -138,6 +139,13 @@ def run_simulation(
     seed; a later day has its own walkers and captures, the same people coming back with the same
     faces, and the same watchlist.
     """
+    with cycle_collection_paused():  # every stage makes millions of short-lived objects
+        return _run_simulation(scenario, seed=seed, day=day, progress=progress)
+
+
+def _run_simulation(
+    scenario: Scenario, *, seed: int | None, day: int, progress: RunProgress | None
+) -> RunOutput:
     progress = progress or _Silent()
     seed = scenario.seed if seed is None else seed
     streams = streams_for(seed, day=day)

@@ -1,0 +1,32 @@
+"""The cycle collector is paused inside a simulation block and restored after, even on error."""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+
+from twin.cycles import cycle_collection_paused
+
+
+def test_paused_inside_and_restored_after_nested_blocks_and_errors() -> None:
+    assert gc.isenabled()
+    with cycle_collection_paused():
+        assert not gc.isenabled()
+        with cycle_collection_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the inner block leaves it to the outer
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), cycle_collection_paused():
+        raise RuntimeError("a failing stage")
+    assert gc.isenabled()
+
+
+def test_left_off_when_it_was_off_before() -> None:
+    gc.disable()
+    try:
+        with cycle_collection_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
