@@ -103,10 +103,11 @@ def run_pipeline(
     n = len(arrival_s)
     if n and np.any(np.diff(arrival_s) < 0):
         raise ValueError("arrival_s must be sorted")
-    start = np.zeros(n)
-    done = np.zeros(n)
-    batch_of = np.zeros(n, dtype=np.int64)
-    size_of = np.zeros(n, dtype=np.int64)
+    # Per search, as plain lists: most batches hold a face or two, which numpy would index slower.
+    start = [0.0] * n
+    done = [0.0] * n
+    batch_of = [0] * n
+    size_of = [0] * n
     depth_time: list[float] = []
     depth: list[int] = []
     arrivals = arrival_s.tolist()
@@ -138,19 +139,19 @@ def run_pipeline(
             if len(queue) < max_batch and env.now < deadline:
                 yield worker_state.wait(env, "fill") | env.timeout(deadline - env.now)
             worker_state.waiting_for = None
-            batch = np.array(
-                [queue.popleft() for _ in range(min(max_batch, len(queue)))], dtype=np.int64
-            )
+            members = [queue.popleft() for _ in range(min(max_batch, len(queue)))]
             depth_time.append(env.now)
             depth.append(len(queue))
             began = env.now
-            took_s = float(service_time(batch))
+            took_s = float(service_time(np.array(members, dtype=np.int64)))
             yield env.timeout(took_s)
             worker_state.busy_s += took_s
-            start[batch] = began
-            done[batch] = env.now
-            batch_of[batch] = batch_id
-            size_of[batch] = len(batch)
+            finished, size = env.now, len(members)
+            for index in members:
+                start[index] = began
+                done[index] = finished
+                batch_of[index] = batch_id
+                size_of[index] = size
             batch_id += 1
 
     env.process(captures())
@@ -166,10 +167,10 @@ def run_pipeline(
         on_progress(env.now)
     return PipelineResult(
         arrival_s=np.asarray(arrival_s, dtype=np.float64),
-        start_s=start,
-        done_s=done,
-        batch_id=batch_of,
-        batch_size=size_of,
+        start_s=np.asarray(start, dtype=np.float64),
+        done_s=np.asarray(done, dtype=np.float64),
+        batch_id=np.asarray(batch_of, dtype=np.int64),
+        batch_size=np.asarray(size_of, dtype=np.int64),
         depth_time_s=np.asarray(depth_time, dtype=np.float64),
         depth=np.asarray(depth, dtype=np.int64),
         busy_s=worker_state.busy_s,
