@@ -177,7 +177,9 @@ def route_passes(site: Site, route: Route) -> RoutePasses:
 
 
 def _route_passes(site: Site, route: Route) -> RoutePasses:
-    camera_index = {camera.camera_id: i for i, camera in enumerate(site.cameras)}
+    camera_index = site.derived(
+        "camera index", lambda: {camera.camera_id: i for i, camera in enumerate(site.cameras)}
+    )
     passes = site.passes(route)
 
     def column(name: str) -> FloatArray:
@@ -190,12 +192,17 @@ def _route_passes(site: Site, route: Route) -> RoutePasses:
         [best_m[:, None], enter_m[:, None] + (exit_m - enter_m)[:, None] * fractions[None, :]],
         axis=1,
     ).reshape(-1, SAMPLES)
-    line = route.line
     flat_m = sample_m.ravel()
-    here = shapely.get_coordinates(shapely.line_interpolate_point(line, flat_m))
-    ahead = shapely.get_coordinates(shapely.line_interpolate_point(line, flat_m + 0.5))
-    behind = shapely.get_coordinates(shapely.line_interpolate_point(line, flat_m - 0.5))
-    apex = np.array([(c.x_m, c.y_m) for c in site.cameras]).reshape(-1, 2)
+    # Where each sample is, and half a metre ahead and behind (the walking direction): one call.
+    here, ahead, behind = np.split(
+        shapely.get_coordinates(
+            shapely.line_interpolate_point(
+                route.line, np.concatenate([flat_m, flat_m + 0.5, flat_m - 0.5])
+            )
+        ),
+        3,
+    )
+    apex = site.derived("camera apexes", lambda: _camera_apexes(site))
     to_camera = np.repeat(apex[camera], SAMPLES, axis=0) - here
     walk = ahead - behind
     cross = walk[:, 0] * to_camera[:, 1] - walk[:, 1] * to_camera[:, 0]
@@ -221,6 +228,13 @@ def _route_passes(site: Site, route: Route) -> RoutePasses:
         if isinstance(values, np.ndarray):
             values.flags.writeable = False
     return passes_along
+
+
+def _camera_apexes(site: Site) -> FloatArray:
+    """Where each camera is (rows x 2), m; shared by every route of the site: read-only."""
+    apex = np.array([(c.x_m, c.y_m) for c in site.cameras], dtype=np.float64).reshape(-1, 2)
+    apex.flags.writeable = False
+    return apex
 
 
 def walk_visits(

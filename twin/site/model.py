@@ -285,6 +285,12 @@ class Site:
         )
 
     def _cut(self, line: LineString) -> ViewPieces:
+        """The pieces of ``line`` inside views; kept by its two ends (an entrance's walk to or from
+        its node is the same for every route that starts or ends there)."""
+        ends = (*line.coords[0], *line.coords[-1])
+        return self.derived(("connector cut", ends), lambda: self._cut_afresh(line))
+
+    def _cut_afresh(self, line: LineString) -> ViewPieces:
         nearby = self._view_tree.query(line, predicate="intersects")
         return _cut_line(line, nearby, self.cameras)
 
