@@ -273,9 +273,9 @@ def _simulate_crowd(
         held: tuple[int, ...] = ()
         held_shares: tuple[float, ...] = ()
         held_single = -1
-        for bottleneck, cells, shares, single, length_m, area_m2, factor in plans[
-            route_list[index]
-        ]:
+        plan = plans[route_list[index]]
+        last_k = k + len(plan)
+        for bottleneck, cells, shares, single, length_m, area_m2, factor in plan:
             if bottleneck >= 0:
                 gate = gates[bottleneck]
                 arrived = env.now
@@ -356,6 +356,8 @@ def _simulate_crowd(
             t_in[k] = now
             t_out[k] = now + duration
             k += 1
+            if k == last_k and not cells:
+                return  # the walk to its destination's door: nothing waits for its end
             yield timeout(duration)
         leave(held, held_shares)
         t_out[k - 1] = env.now
