@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Protocol
 
 import numpy as np
@@ -91,6 +92,12 @@ class _WorkerState:
         return self.wake
 
 
+def _wake(event: simpy.Event, _: simpy.Event) -> None:
+    """Wake the worker sleeping on ``event`` unless something woke it already."""
+    if not event.triggered:
+        event.succeed()
+
+
 def run_pipeline(
     arrival_s: FloatArray,
     *,
@@ -137,7 +144,10 @@ def run_pipeline(
                 yield worker_state.wait(env, "first")
             deadline = arrivals[queue[0]] + max_wait_s
             if len(queue) < max_batch and env.now < deadline:
-                yield worker_state.wait(env, "fill") | env.timeout(deadline - env.now)
+                # Woken by a full batch or by the oldest face's deadline, whichever comes first.
+                filled = worker_state.wait(env, "fill")
+                env.timeout(deadline - env.now).callbacks.append(partial(_wake, filled))
+                yield filled
             worker_state.waiting_for = None
             members = [queue.popleft() for _ in range(min(max_batch, len(queue)))]
             depth_time.append(env.now)
