@@ -246,8 +246,8 @@ def _simulate_crowd(
         return -1
 
     # Each route's stretches as plain tuples, for the walk's inner loop: bottleneck, cells, their
-    # shares of the stretch, its only cell (-1 when it has none or several: most have one, which
-    # the loop handles without looping), length, area, speed factor.
+    # shares of the stretch, its only cell (-1 when it has none or several; a stretch of one long
+    # cell is walked without looping over cells), length, area, speed factor.
     plans = [
         tuple(
             zip(
