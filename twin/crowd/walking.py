@@ -15,10 +15,11 @@ stretch it is on, still counted there, so full walkways fill the ones behind the
 share one storage; so that facing streams cannot lock each other, a walker holds its place for at
 most ``capacity.max_hold_s``, then steps aside (stops counting) and waits on (:class:`Holds`).
 
-**Bottlenecks** (steps, bridges, tunnels, crossings, station exits) are SimPy resources (:class:`twin.crowd.gates.Gate`) that let
-one walker through per headway (1 / capacity in ped/s): when walkers arrive faster than that a queue
-forms, and each walker's wait and the queue ahead of it are recorded. Walkers queueing stand at the
-end of the walkway before the bottleneck (they count on it).
+**Bottlenecks** (steps, bridges, tunnels, crossings, station exits) are SimPy resources
+(:class:`twin.crowd.gates.Gate`) that let one walker through per headway (1 / capacity in ped/s):
+when walkers arrive faster than that a queue forms, and each walker's wait and the queue ahead of it
+are recorded. Walkers queueing stand at the end of the walkway before the bottleneck (they count on
+it).
 
 Every cell a walker walks is recorded (:class:`Visits`: when it entered and left), so the walk can be
 replayed: the moments a walker passes through camera views (:class:`Passes`, at the times it really
