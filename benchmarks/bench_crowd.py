@@ -15,7 +15,6 @@ leaves that work out (`bench_crowd_days.py` measures how much it is).
 
 from __future__ import annotations
 
-import argparse
 import json
 import resource
 import sys
@@ -23,6 +22,7 @@ import time
 from typing import Any
 
 import numpy as np
+from crowd_window import window_overrides, window_parser
 
 from twin.crowd.demand import generate_trips
 from twin.crowd.density import minute_density
@@ -80,16 +80,10 @@ def measure(scenario_path: str, overrides: list[str]) -> dict[str, Any]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("scenario", nargs="?", default="scenarios/kings_cross_weekday.toml")
-    parser.add_argument("--from", dest="start", default="07:00")
-    parser.add_argument("--to", dest="end", default="10:00")
-    parser.add_argument("--factor", type=float, default=10.0)
-    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser = window_parser(__doc__, start="07:00", end="10:00")
+    parser.add_argument("--factor", type=float, default=10.0, help="footfall multiplier")
     args = parser.parse_args()
-    window = [f"crowd.window_start='{args.start}'", f"crowd.window_end='{args.end}'"]
+    window = window_overrides(args.start, args.end)
     base = load_scenario(args.scenario).crowd.daily_pedestrians
     scaled = round(base * args.factor)
     one = measure(args.scenario, window)

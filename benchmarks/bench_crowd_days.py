@@ -13,11 +13,12 @@ first: a ratio in one process, so it holds on a shared machine.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
 from typing import Any
+
+from crowd_window import window_overrides, window_parser
 
 from twin.crowd.demand import generate_trips
 from twin.crowd.walking import simulate_crowd
@@ -30,9 +31,7 @@ def crowd_days(
     scenario_path: str, start: str, end: str, days: int, *, progress: Any = sys.stdout
 ) -> list[dict[str, Any]]:
     """Each day's crowd stage: wall time, s; walkers; camera passes (a line each to ``progress``)."""
-    scenario = load_scenario(
-        scenario_path, overrides=[f"crowd.window_start='{start}'", f"crowd.window_end='{end}'"]
-    )
+    scenario = load_scenario(scenario_path, overrides=window_overrides(start, end))
     crowd = scenario.crowd
     rows = []
     for day in range(days):
@@ -58,14 +57,8 @@ def crowd_days(
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("scenario", nargs="?", default="scenarios/kings_cross_weekday.toml")
-    parser.add_argument("--from", dest="start", default="08:00")
-    parser.add_argument("--to", dest="end", default="09:00")
+    parser = window_parser(__doc__, start="08:00", end="09:00")
     parser.add_argument("--days", type=int, default=3, help="days in turn (at least 2)")
-    parser.add_argument("--json", action="store_true", help="print one JSON document")
     args = parser.parse_args()
     if args.days < 2:
         print("--days: must be at least 2 (the first day against the later ones)", file=sys.stderr)

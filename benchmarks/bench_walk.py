@@ -15,7 +15,6 @@ wall time, s, and their ratio.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -24,6 +23,7 @@ from typing import Any
 
 import numpy as np
 import simpy
+from crowd_window import window_overrides, window_parser
 
 from twin.crowd.demand import generate_trips
 from twin.crowd.walking import CrowdResult, simulate_crowd
@@ -72,9 +72,7 @@ def replay(start_s: list[float], durations: list[list[float]]) -> float:
 
 def measure(scenario_path: str, start: str, end: str, repeats: int) -> dict[str, Any]:
     """Best wall times of the walk and of its replay, s, and what they walked."""
-    scenario = load_scenario(
-        scenario_path, overrides=[f"crowd.window_start='{start}'", f"crowd.window_end='{end}'"]
-    )
+    scenario = load_scenario(scenario_path, overrides=window_overrides(start, end))
     site = load_scenario_site(scenario)
     trips = generate_trips(site, scenario.crowd, streams_for(scenario.seed).demand)
     walked = simulate_crowd(site, trips, scenario.crowd)  # warm-up: routes and passes kept
@@ -101,14 +99,8 @@ def measure(scenario_path: str, start: str, end: str, repeats: int) -> dict[str,
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("scenario", nargs="?", default="scenarios/kings_cross_weekday.toml")
-    parser.add_argument("--from", dest="start", default="07:00")
-    parser.add_argument("--to", dest="end", default="10:00")
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser = window_parser(__doc__, start="07:00", end="10:00")
+    parser.add_argument("--repeats", type=int, default=3, help="runs of each, best kept")
     args = parser.parse_args()
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
