@@ -13,8 +13,11 @@ import simpy
 from twin.crowd.gates import Gate
 
 
-def _through_gate(arrivals_s: list[float], headway_s: float) -> tuple[list[float], list[int]]:
-    """When each walker arriving at ``arrivals_s`` was let through, and how many were ahead."""
+def _through_gate(
+    arrivals_s: list[float], headway_s: float, *, one_call: bool = True
+) -> tuple[list[float], list[int]]:
+    """When each walker arriving at ``arrivals_s`` was let through, and how many were ahead: asked
+    with one call (``Gate.arrive``, as the walk does) or with ``ahead`` and then ``pass_free``."""
     env = simpy.Environment()
     gate = Gate(env, headway_s)
     through = [0.0] * len(arrivals_s)
@@ -22,9 +25,14 @@ def _through_gate(arrivals_s: list[float], headway_s: float) -> tuple[list[float
 
     def walker(index: int) -> Generator[simpy.Event, object, None]:
         yield env.timeout(arrivals_s[index])
-        ahead[index] = gate.ahead
-        if not gate.pass_free():
-            yield gate.request()
+        if one_call:
+            ahead[index] = gate.arrive()
+            if ahead[index]:
+                yield gate.request()
+        else:
+            ahead[index] = gate.ahead
+            if not gate.pass_free():
+                yield gate.request()
         through[index] = env.now
 
     for index in range(len(arrivals_s)):
@@ -93,6 +101,14 @@ def test_same_passages_as_a_resource_released_by_a_timer() -> None:
     assert through == pytest.approx(_through_timed_resource(arrivals, headway_s=0.8), abs=1e-9)
     gaps = np.diff(np.asarray(through))
     assert gaps.min() >= 0.8 - 1e-9  # never more than capacity a second
+
+
+def test_arriving_in_one_call_is_asking_ahead_then_pass_free() -> None:
+    rng = np.random.default_rng(11)
+    arrivals = np.sort(np.concatenate([rng.uniform(0, 100, 200), [40.0] * 12])).tolist()
+    one_call = _through_gate(arrivals, headway_s=0.6)
+    assert one_call == _through_gate(arrivals, headway_s=0.6, one_call=False)
+    assert max(one_call[1]) >= 12  # the burst queued
 
 
 @pytest.mark.parametrize("headway_s", [0.0, -1.0, float("inf"), float("nan")])

@@ -54,6 +54,17 @@ class Gate(simpy.Resource):
         self.busy_until_s = now + self.headway_s
         return True
 
+    def arrive(self) -> int:
+        """Walkers ahead of one arriving now (as :attr:`ahead`); when none, it is let through at
+        once (as :meth:`pass_free`), else it must yield :meth:`request` and wait its turn."""
+        now = self._env.now
+        if self.busy_until_s > now + _CLOCK_TOLERANCE_S:
+            return len(self.queue) + 1
+        if self.queue:
+            return len(self.queue)
+        self.busy_until_s = now + self.headway_s
+        return 0
+
     def _do_put(self, event: Request) -> None:
         """Let the head of the queue (``event``: simpy asks for the head only, as this returns
         nothing) through if the passage ahead has ended, else wake up when it ends."""

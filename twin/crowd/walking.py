@@ -39,7 +39,7 @@ import numpy.typing as npt
 import simpy
 
 from twin.crowd.demand import Trips
-from twin.crowd.elements import element_times, route_elements
+from twin.crowd.elements import RouteElements, element_times, route_elements
 from twin.crowd.fundamental import GAMMA_PED_M2, JAM_DENSITY_PED_M2, storage_density_ped_m2
 from twin.crowd.gates import Gate
 from twin.crowd.network import Walkways, build_walkways, capacity_headway_s, station_exits
@@ -78,6 +78,40 @@ IntArray = npt.NDArray[np.int64]
 PROGRESS_STEP_S = 600.0
 # Room in a cell is compared with this slack, walkers (shares are summed in floating point).
 _ROOM_TOLERANCE = 1e-9
+
+
+#: A stretch's cells with the walker's share of each (its share of the stretch's length).
+Pairs = tuple[tuple[int, float], ...]
+#: A stretch as the walk's inner loop reads it: bottleneck at its start (or -1), its cells and shares,
+#: its only cell (-1 when it has none or several: a stretch of one cell is walked without looping
+#: over cells), length (m), area (m²), speed factor (steps slower).
+Stretch = tuple[int, Pairs, int, float, float, float]
+
+
+def walk_plan(elements: RouteElements) -> tuple[tuple[Stretch, ...], float]:
+    """A route's stretches as plain tuples for the walk, and the length of the walk from the walk
+    graph to its destination's door (m; -1 when the route does not end with one): that last stretch
+    touches no cell and nothing waits for its end, so it is timed without an event."""
+    stretches = list(
+        zip(
+            elements.stretch_bottleneck,
+            [
+                tuple(zip(cells, shares, strict=True)) if cells else ()
+                for cells, shares in zip(
+                    elements.stretch_cells, elements.stretch_shares, strict=True
+                )
+            ],
+            [cells[0] if len(cells) == 1 else -1 for cells in elements.stretch_cells],
+            elements.stretch_length_m,
+            elements.stretch_area_m2,
+            elements.stretch_factor,
+            strict=True,
+        )
+    )
+    door_m = -1.0
+    if stretches and not stretches[-1][1] and stretches[-1][0] < 0:
+        door_m = stretches.pop()[3]
+    return tuple(stretches), door_m
 
 
 @dataclass(frozen=True)
@@ -233,102 +267,112 @@ def _simulate_crowd(
             if not queue:
                 del waiting[cell]
 
-    def leave(cells: tuple[int, ...], shares: tuple[float, ...]) -> None:
-        for cell, share in zip(cells, shares, strict=True):
+    def leave(pairs: Pairs) -> None:
+        for cell, share in pairs:
             occupancy[cell] -= share
             if waiting:
                 wake(cell)
 
-    def full_cell(cells: tuple[int, ...], shares: tuple[float, ...]) -> int:
+    def full_cell(pairs: Pairs) -> int:
         """The first cell of a stretch without room for this walker's share; -1 when all have."""
-        for cell, share in zip(cells, shares, strict=True):
+        for cell, share in pairs:
             if occupancy[cell] + share > storage[cell] and occupancy[cell] > _ROOM_TOLERANCE:
                 return cell
         return -1
 
-    # Each route's stretches as plain tuples, for the walk's inner loop: bottleneck, cells, their
-    # shares of the stretch, its only cell (-1 when it has none or several; a stretch of one long
-    # cell is walked without looping over cells), length, area, speed factor.
-    plans = [
-        tuple(
-            zip(
-                e.stretch_bottleneck,
-                e.stretch_cells,
-                [sh if c else () for c, sh in zip(e.stretch_cells, e.stretch_shares, strict=True)],
-                [c[0] if len(c) == 1 else -1 for c in e.stretch_cells],
-                e.stretch_length_m,
-                e.stretch_area_m2,
-                e.stretch_factor,
-                strict=True,
-            )
-        )
-        for e in elements
-    ]
+    def wait_for_room(
+        blocked: int, pairs: Pairs, held: Pairs, k: int
+    ) -> Generator[simpy.Event, object, bool]:
+        """Wait where it stands (on the stretch ``held``, whose visit is ``k`` - 1, or at its
+        origin) until every cell of ``pairs`` has room, the cell ``blocked`` having none now;
+        after ``max_hold_s`` it steps aside (leaves ``held``). True when it stepped aside."""
+        since = env.now
+        held_cell.append(blocked)
+        held_from.append(since)
+        stepped_aside = False
+        while blocked >= 0:
+            slot = env.event()
+            waiting.setdefault(blocked, deque()).append(slot)
+            if held:
+                hold_s = since + max_hold_s - env.now
+                if hold_s > 0.0:
+                    yield slot | timeout(hold_s)
+                if not slot.triggered:  # held too long: step aside
+                    leave(held)
+                    t_out[k - 1] = env.now
+                    held = ()
+                    stepped_aside = True
+                    yield slot
+            else:
+                yield slot  # woken when someone leaves that cell
+            woken_by = blocked
+            blocked = full_cell(pairs)
+            if blocked != woken_by:
+                wake(woken_by)  # pass the turn on: it was not this walker's
+        held_wait.append(env.now - since)
+        return stepped_aside
+
+    plans = [walk_plan(e) for e in elements]
     route_list = route_of.tolist()
     offset_list = offsets.tolist()
 
     def walker(index: int) -> Generator[simpy.Event, object, None]:
         free = speed[index]
         k = offset_list[index]
-        # The cells of the stretch it stands on, and its shares of them.
-        held: tuple[int, ...] = ()
-        held_shares: tuple[float, ...] = ()
+        # The stretch it stands on: its cells with its shares of them, and its only cell (or -1).
+        held: Pairs = ()
         held_single = -1
-        plan = plans[route_list[index]]
-        last_k = k + len(plan)
-        for bottleneck, cells, shares, single, length_m, area_m2, factor in plan:
+        plan, door_m = plans[route_list[index]]
+        for bottleneck, pairs, single, length_m, area_m2, factor in plan:
             if bottleneck >= 0:
                 gate = gates[bottleneck]
                 arrived = env.now
                 queued_at.append(bottleneck)
                 joined.append(arrived)
-                ahead.append(gate.ahead)
-                if not gate.pass_free():
+                in_front = gate.arrive()
+                ahead.append(in_front)
+                if in_front:
                     yield gate.request()  # queued at the end of its stretch: still counted on it
                 waited.append(env.now - arrived)
-            if cells:
-                if single >= 0:
+            if single >= 0:  # one cell: no loop over cells
+                here = occupancy[single]
+                if here + 1.0 > storage[single] and here > _ROOM_TOLERANCE:
+                    if (yield from wait_for_room(single, pairs, held, k)):
+                        held, held_single = (), -1
                     here = occupancy[single]
-                    blocked = (
-                        single if here + 1.0 > storage[single] and here > _ROOM_TOLERANCE else -1
-                    )
-                else:
-                    blocked = full_cell(cells, shares)
-                if blocked >= 0:
-                    since = env.now
-                    held_cell.append(blocked)
-                    held_from.append(since)
-                    while blocked >= 0:
-                        slot = env.event()
-                        waiting.setdefault(blocked, deque()).append(slot)
-                        if held:
-                            hold_s = since + max_hold_s - env.now
-                            if hold_s > 0.0:
-                                yield slot | timeout(hold_s)
-                            if not slot.triggered:  # held too long: step aside
-                                leave(held, held_shares)
-                                t_out[k - 1] = env.now
-                                held = ()
-                                yield slot
-                        else:
-                            yield slot  # woken when someone leaves that cell
-                        woken_by = blocked
-                        blocked = full_cell(cells, shares)
-                        if blocked != woken_by:
-                            wake(woken_by)  # pass the turn on: it was not this walker's
-                    held_wait.append(env.now - since)
-                if single >= 0:
-                    people = occupancy[single] + 1.0
-                    occupancy[single] = people
+                people = here + 1.0
+                occupancy[single] = people
+                if waiting:
+                    wake(single)  # room left for the next waiter?
+            elif pairs:
+                for cell, share in pairs:
+                    here = occupancy[cell]
+                    if here + share > storage[cell] and here > _ROOM_TOLERANCE:
+                        if (yield from wait_for_room(cell, pairs, held, k)):
+                            held, held_single = (), -1
+                        break
+                people = 0.0
+                for cell, share in pairs:
+                    here = occupancy[cell] + share
+                    occupancy[cell] = here
+                    people += here
+                if waiting:
+                    for cell, _ in pairs:
+                        wake(cell)  # room left for the next waiter?
+            now = env.now
+            if held:  # leave the stretch behind
+                if held_single >= 0:
+                    occupancy[held_single] -= 1.0
                     if waiting:
-                        wake(single)  # room left for the next waiter?
+                        wake(held_single)
                 else:
-                    people = 0.0
-                    for cell, share in zip(cells, shares, strict=True):
-                        occupancy[cell] += share
-                        people += occupancy[cell]
-                        if waiting:
+                    for cell, share in held:
+                        occupancy[cell] -= share
+                    if waiting:
+                        for cell, _ in held:
                             wake(cell)
+                t_out[k - 1] = now
+            if pairs:
                 density = people / area_m2
                 kept = (
                     -expm1(-GAMMA_PED_M2 * (1.0 / density - inverse_jam))
@@ -338,30 +382,21 @@ def _simulate_crowd(
                 pace = free * kept * factor
                 if pace < min_speed:
                     pace = min_speed
+                duration = length_m / pace
             else:
-                pace = free
-            now = env.now
-            if held:  # leave the stretch behind (as leave(), inline)
-                if held_single >= 0:
-                    occupancy[held_single] -= 1.0
-                    if waiting:
-                        wake(held_single)
-                else:
-                    for cell, share in zip(held, held_shares, strict=True):
-                        occupancy[cell] -= share
-                        if waiting:
-                            wake(cell)
-                t_out[k - 1] = now
-            held, held_shares, held_single = cells, shares, single
-            duration = length_m / pace
+                duration = length_m / free
+            held, held_single = pairs, single
             t_in[k] = now
             t_out[k] = now + duration
             k += 1
-            if k == last_k and not cells:
-                return  # the walk to its destination's door: nothing waits for its end
             yield timeout(duration)
-        leave(held, held_shares)
-        t_out[k - 1] = env.now
+        now = env.now
+        if held:
+            leave(held)
+            t_out[k - 1] = now
+        if door_m >= 0.0:  # the walk to its destination's door: nothing waits for its end
+            t_in[k] = now
+            t_out[k] = now + door_m / free
 
     start_s = trips.start_s.tolist()
 
