@@ -54,3 +54,22 @@ def test_a_single_route_choice_folds_to_shortest_routes(plaza_scenario: Scenario
     for route in flows.routes:
         assert route.nodes == site.route(route.origin, route.destination).nodes
     assert flows.total_walkers == len(trips)
+
+
+def test_walkers_pick_routes_as_their_draws_fall_on_the_logit_shares() -> None:
+    from shapely.geometry import LineString
+
+    from twin.crowd.routes import RouteChoice, picked_routes
+
+    def routes(n: int) -> tuple[Route, ...]:
+        line = LineString([(0, 0), (10, 0)])
+        return tuple(Route("a", "b", (j,), line, 10.0 + j) for j in range(n))
+
+    three = RouteChoice(routes(3), np.array([0.5, 0.3, 0.2]))
+    one = RouteChoice(routes(1), np.array([1.0]))
+    u = np.array([0.0, 0.49, 0.5, 0.79, 0.8, 0.999999, 0.3, 0.9])
+    pair = np.array([7, 7, 7, 7, 7, 7, 2, 2])
+    rank, picked = picked_routes(pair, u, {7: three, 2: one})
+    assert rank.tolist() == [1, 1, 1, 1, 1, 1, 0, 0]  # pairs in code order: 2, then 7
+    assert picked.tolist() == [0, 0, 1, 1, 2, 2, 0, 0]
+    assert [three.pick(x) for x in u[:6]] == picked[:6].tolist()

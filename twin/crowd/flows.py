@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from twin.crowd.demand import Trips, generate_trips
-from twin.crowd.routes import RouteChoice, RoutePlanner
+from twin.crowd.routes import RouteChoice, RoutePlanner, picked_routes
 from twin.site.model import Route, Site
 from twin.streams import streams_for
 
@@ -78,18 +78,19 @@ def flows_from_trips(site: Site, trips: Trips, routes_config: RoutesConfig) -> F
     planner = RoutePlanner(site, routes_config)
     n_entrances = len(site.entrances)
     pair = trips.origin * n_entrances + trips.destination
-    counts: dict[tuple[int, int], int] = {}
-    choices: dict[int, RouteChoice] = {}
-    for code, u in zip(pair.tolist(), trips.route_u.tolist(), strict=True):
-        choice = choices.get(code)
-        if choice is None:
-            choice = choices[code] = planner.choice(*divmod(code, n_entrances))
-        key = (code, choice.pick(u))
-        counts[key] = counts.get(key, 0) + 1
-    ordered = sorted(counts)
+    choices: dict[int, RouteChoice] = {
+        code: planner.choice(*divmod(code, n_entrances)) for code in np.unique(pair).tolist()
+    }
+    codes = sorted(choices)
+    pair_rank, picked = picked_routes(pair, trips.route_u, choices)
+    most = max((len(choice.routes) for choice in choices.values()), default=1)
+    walked, counts = np.unique(pair_rank * most + picked, return_counts=True)
+    rank, route = np.divmod(walked, most)
     return Flows(
-        tuple(choices[code].routes[j] for code, j in ordered),
-        np.array([counts[key] for key in ordered], dtype=np.int64),
+        tuple(
+            choices[codes[r]].routes[j] for r, j in zip(rank.tolist(), route.tolist(), strict=True)
+        ),
+        counts.astype(np.int64),
     )
 
 

@@ -266,6 +266,67 @@ def walk_visits(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Along:
+    """Points along routes (one row each, or rows x SAMPLES), placed on the routes' elements:
+    which element of its route (``local``), how far into it (0-1) and its length, m. A walker's
+    time there is its time entering that element plus the fraction of its time on it."""
+
+    local: IntArray
+    into: FloatArray
+    length_m: FloatArray
+
+    def take(self, rows: IntArray) -> _Along:
+        return _Along(self.local[rows], self.into[rows], self.length_m[rows])
+
+    def timed(
+        self, first_visit: IntArray, enter_s: FloatArray, exit_s: FloatArray
+    ) -> tuple[FloatArray, FloatArray]:
+        """When each walker (its first visit row ``first_visit``, broadcast against the points)
+        was there, s, and its speed there, m/s (0 while standing)."""
+        visit = first_visit + self.local
+        enter = enter_s[visit]
+        span = exit_s[visit] - enter
+        speed = np.where(span > 0, self.length_m / np.maximum(span, 1e-9), 0.0)
+        return enter + self.into * span, speed
+
+
+def _placed(elements: RouteElements, at_m: FloatArray) -> tuple[IntArray, FloatArray, FloatArray]:
+    """Points ``at_m`` (m along the route) on the route's elements: (element, fraction into it,
+    its length, m)."""
+    starts = elements.start_m
+    local = np.clip(np.searchsorted(starts, at_m, side="right") - 1, 0, starts.size - 1)
+    length = np.asarray(elements.length_m, dtype=np.float64)[local]
+    into = np.clip((at_m - starts[local]) / np.maximum(length, 1e-9), 0, 1)
+    return local, into, length
+
+
+def _catalogue_along(
+    catalogue: list[RoutePasses], elements: list[RouteElements]
+) -> tuple[_Along, _Along, _Along, _Along]:
+    """Every catalogue row's entry, best moment, exit and samples placed on its route's elements
+    (one searchsorted a route), stacked in catalogue order."""
+    parts: list[list[tuple[IntArray, FloatArray, FloatArray]]] = [[], [], [], []]
+    for passes, route_elements in zip(catalogue, elements, strict=True):
+        n = passes.camera.size
+        points = np.concatenate(
+            [passes.enter_m, passes.best_m, passes.exit_m, passes.sample_m.ravel()]
+        )
+        local, into, length = _placed(route_elements, points)
+        for kind, (lo, hi) in enumerate(((0, n), (n, 2 * n), (2 * n, 3 * n), (3 * n, None))):
+            parts[kind].append((local[lo:hi], into[lo:hi], length[lo:hi]))
+
+    def stack(kind: int, shape: tuple[int, ...]) -> _Along:
+        columns = list(zip(*parts[kind], strict=True)) or [(), (), ()]
+        local, into, length = (
+            np.concatenate([*(np.reshape(c, shape) for c in column), np.empty((0, *shape[1:]))])
+            for column in columns
+        )
+        return _Along(local.astype(np.int64), into, length)
+
+    return stack(0, (-1,)), stack(1, (-1,)), stack(2, (-1,)), stack(3, (-1, SAMPLES))
+
+
 def timed_passes(
     site: Site,
     routes: list[Route],
@@ -284,114 +345,56 @@ def timed_passes(
 ) -> tuple[Passes, PassSamples]:
     """Each walker's camera passes, timed by interpolating its walk between stretch boundaries,
     and the moments sampled across each (for the best frame). With ``from_s`` (s) and each walker's
-    ``end_s`` (s), only the passes best seen from ``from_s`` on, of walkers on site then."""
-    used = np.unique(route_of)
-    catalogue = {int(r): route_passes(site, routes[int(r)]) for r in used.tolist()}
+    ``end_s`` (s), only the passes best seen from ``from_s`` on, of walkers on site then.
+
+    Where a pass's points fall on its route's elements is worked out once per route (the catalogue
+    rows); each walker's rows then only look up its own times on those elements."""
+    order = np.unique(route_of).tolist()
+    catalogue = [route_passes(site, routes[r]) for r in order]
     counts = np.zeros(len(routes), dtype=np.int64)
-    for r, passes in catalogue.items():
-        counts[r] = passes.camera.size
+    counts[order] = [passes.camera.size for passes in catalogue]
     first = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
-    order = sorted(catalogue)
-
-    def column(name: str) -> FloatArray:
-        parts = [getattr(catalogue[r], name) for r in order] + [np.empty(0)]
-        return np.concatenate(parts).astype(np.float64)
-
-    # Each catalogue row's element for enter, best, exit and the samples.
-    element_of: dict[str, list[IntArray]] = {
-        "enter_m": [],
-        "best_m": [],
-        "exit_m": [],
-        "sample_m": [],
-    }
-    for r in order:
-        starts = elements[r].start_m
-        for name in element_of:
-            at = getattr(catalogue[r], name)
-            element_of[name].append(
-                np.clip(np.searchsorted(starts, at, side="right") - 1, 0, starts.size - 1)
-            )
-    who, k = rows_of(route_of, counts)
-    row = first[route_of[who]] + k
-    element_start = np.concatenate([elements[r].start_m for r in order] + [np.empty(0)])
-    element_first = np.zeros(len(routes), dtype=np.int64)
-    running = 0
-    for r in order:
-        element_first[r] = running
-        running += len(elements[r].cell)
-    element_len = np.concatenate([np.asarray(elements[r].length_m) for r in order] + [np.empty(0)])
+    enter_at, best_at, exit_at, sample_at = _catalogue_along(
+        catalogue, [elements[r] for r in order]
+    )
 
     def stacked(name: str, empty: tuple[int, ...] = (0,)) -> FloatArray:
-        return np.concatenate([getattr(catalogue[r], name) for r in order] + [np.empty(empty)])
+        return np.concatenate([getattr(passes, name) for passes in catalogue] + [np.empty(empty)])
 
-    def local_of(name: str, empty: tuple[int, ...] = (0,)) -> IntArray:
-        return np.concatenate(element_of[name] + [np.empty(empty, np.int64)]).astype(np.int64)
-
-    def timed(
-        local: IntArray, at_m: FloatArray, first_flat: IntArray, first_visit: IntArray
-    ) -> tuple[FloatArray, FloatArray]:
-        """When the walker was at ``at_m`` along its route (in element ``local`` of it), and its
-        speed there; ``first_flat``, ``first_visit``: its route's first element, its first visit
-        (broadcast against ``local``)."""
-        flat = first_flat + local
-        length = element_len[flat]
-        into = np.clip((at_m - element_start[flat]) / np.maximum(length, 1e-9), 0, 1)
-        visit = first_visit + local
-        enter = enter_s[visit]
-        span = exit_s[visit] - enter
-        speed = np.where(span > 0, length / np.maximum(span, 1e-9), 0.0)
-        return enter + into * span, speed
-
+    who, k = rows_of(route_of, counts)
+    row = first[route_of[who]] + k
+    del k
     # The best moments first, to put the rows in time order before anything else is gathered.
-    best_local = local_of("best_m")[row]
-    best, speed = timed(
-        best_local, column("best_m")[row], element_first[route_of[who]], offsets[who]
-    )
+    best, speed = best_at.take(row).timed(offsets[who], enter_s, exit_s)
     order_rows = np.lexsort((who, best))
-    who, row, best, speed, best_local = (
-        who[order_rows],
-        row[order_rows],
-        best[order_rows],
-        speed[order_rows],
-        best_local[order_rows],
-    )
+    who, row, best, speed = who[order_rows], row[order_rows], best[order_rows], speed[order_rows]
     del order_rows
     if from_s is not None and end_s is not None:
         kept = np.flatnonzero((best >= from_s) & (end_s[who] >= from_s))
-        who, row, best, speed, best_local = (
-            who[kept],
-            row[kept],
-            best[kept],
-            speed[kept],
-            best_local[kept],
-        )
-    first_flat = element_first[route_of[who]]
+        who, row, best, speed = who[kept], row[kept], best[kept], speed[kept]
     first_visit = offsets[who]
-    enter, _ = timed(local_of("enter_m")[row], column("enter_m")[row], first_flat, first_visit)
-    exit_m = column("exit_m")[row]
-    leave, _ = timed(local_of("exit_m")[row], exit_m, first_flat, first_visit)
-    empty = (0, SAMPLES)
+    enter, _ = enter_at.take(row).timed(first_visit, enter_s, exit_s)
+    leave, _ = exit_at.take(row).timed(first_visit, enter_s, exit_s)
     # The samples in slices of rows, so that a big crowd's temporaries stay small.
-    sample_local, sample_at_m = local_of("sample_m", empty), stacked("sample_m", empty)
     sample_time = np.empty((row.size, SAMPLES))
     sample_speed = np.empty((row.size, SAMPLES))
     for lo in range(0, row.size, _SLICE_ROWS):
         part = slice(lo, lo + _SLICE_ROWS)
-        sample_time[part], sample_speed[part] = timed(
-            sample_local[row[part]],
-            sample_at_m[row[part]],
-            first_flat[part, None],
-            first_visit[part, None],
+        sample_time[part], sample_speed[part] = sample_at.take(row[part]).timed(
+            first_visit[part, None], enter_s, exit_s
         )
     del first_visit
+    element_first = np.zeros(len(routes), dtype=np.int64)
+    element_first[order] = np.cumsum([0] + [len(elements[r].cell) for r in order[:-1]])
     cell = np.asarray([c for r in order for c in elements[r].cell] or [0], dtype=np.int64)[
-        first_flat + best_local
+        element_first[route_of[who]] + best_at.local[row]
     ]
-    del first_flat, best_local
     width = np.where(cell >= 0, walkways.width_m[walkways.cell_edge[np.maximum(cell, 0)]], 0.0)
     length = np.array([r.length_m for r in routes])[route_of[who]]
+    exit_m = stacked("exit_m")[row]
     at_end = exit_m >= length - _AT_DESTINATION_M
     leave = leave + np.where(at_end, dwell_s[who], 0.0)
+    empty = (0, SAMPLES)
     samples = PassSamples(
         time_s=sample_time,
         distance_m=stacked("sample_distance_m", empty)[row],
@@ -402,15 +405,15 @@ def timed_passes(
     )
     found = Passes(
         pedestrian=who,
-        camera=np.concatenate([catalogue[r].camera for r in order] + [np.empty(0, np.int64)])[
+        camera=np.concatenate([passes.camera for passes in catalogue] + [np.empty(0, np.int64)])[
             row
         ].astype(np.int64),
         enter_s=enter,
         best_s=best,
         exit_s=leave,
-        px_per_m=column("px_per_m")[row],
-        distance_m=column("distance_m")[row],
-        facing_deg=column("facing_deg")[row],
+        px_per_m=stacked("px_per_m")[row],
+        distance_m=stacked("distance_m")[row],
+        facing_deg=stacked("facing_deg")[row],
         speed_m_s=speed,
     )
     return found, samples

@@ -26,6 +26,7 @@ from twin.site.model import Route, Site
 from twin.site.walkgraph import route_line
 
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
 
 #: Edges of routes already found count this much longer when the next is sought: *assumption*, 1.5-3.
 PENALTY: Final = 2.0
@@ -40,8 +41,29 @@ class RouteChoice:
 
     def pick(self, u: float) -> int:
         """The route a walker with uniform draw ``u`` in [0, 1) takes."""
-        index = int(np.searchsorted(np.cumsum(self.probability), u, side="right"))
-        return min(index, len(self.routes) - 1)
+        return int(self.pick_many(np.array([u], dtype=np.float64))[0])
+
+    def pick_many(self, u: FloatArray) -> IntArray:
+        """The routes walkers with uniform draws ``u`` in [0, 1) take (indices into routes)."""
+        index = np.searchsorted(np.cumsum(self.probability), u, side="right")
+        return np.minimum(index, len(self.routes) - 1).astype(np.int64)
+
+
+def picked_routes(
+    pair: IntArray, u: FloatArray, choices: dict[int, RouteChoice]
+) -> tuple[IntArray, IntArray]:
+    """Each walker's route, given its origin-destination pair's code (a key of ``choices``) and
+    its uniform draw ``u``: (its pair's position among the sorted codes, its route's index among
+    that pair's routes)."""
+    codes = np.array(sorted(choices), dtype=np.int64)
+    pair_rank = np.searchsorted(codes, pair)
+    order = np.argsort(pair_rank, kind="stable")
+    bounds = np.searchsorted(pair_rank[order], np.arange(codes.size + 1))
+    picked = np.zeros(pair.size, dtype=np.int64)
+    for rank, code in enumerate(codes.tolist()):
+        rows = order[bounds[rank] : bounds[rank + 1]]
+        picked[rows] = choices[code].pick_many(u[rows])
+    return pair_rank.astype(np.int64), picked
 
 
 def logit_shares(lengths_m: FloatArray, theta: float) -> FloatArray:
@@ -139,4 +161,11 @@ def route_choice(site: Site, origin: int, destination: int, config: RoutesConfig
     return RoutePlanner(site, config).choice(origin, destination)
 
 
-__all__ = ["PENALTY", "RouteChoice", "RoutePlanner", "logit_shares", "route_choice"]
+__all__ = [
+    "PENALTY",
+    "RouteChoice",
+    "RoutePlanner",
+    "logit_shares",
+    "picked_routes",
+    "route_choice",
+]

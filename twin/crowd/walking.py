@@ -54,7 +54,7 @@ from twin.crowd.records import (
     timed_passes,
     walk_visits,
 )
-from twin.crowd.routes import RouteChoice, RoutePlanner
+from twin.crowd.routes import RouteChoice, RoutePlanner, picked_routes
 from twin.cycles import cycle_collection_paused
 from twin.scenario import CrowdConfig
 from twin.site.model import Route, Site
@@ -197,26 +197,21 @@ def _simulate_crowd(
     ]
 
     # Route choices per origin-destination pair; each walker's route by its uniform draw.
-    origin, destination = trips.origin.tolist(), trips.destination.tolist()
+    n_entrances = len(site.entrances)
+    pair = trips.origin * n_entrances + trips.destination
     planner = RoutePlanner(site, crowd.routes)
-    choices: dict[tuple[int, int], RouteChoice] = {
-        pair: planner.choice(*pair) for pair in sorted(set(zip(origin, destination, strict=True)))
+    choices: dict[int, RouteChoice] = {
+        code: planner.choice(*divmod(code, n_entrances)) for code in np.unique(pair).tolist()
     }
     routes: list[Route] = []
-    route_id: dict[tuple[int, int, int], int] = {}
     route_origin: list[int] = []
-    for pair, choice in choices.items():
-        for j in range(len(choice.routes)):
-            route_id[(*pair, j)] = len(routes)
-            routes.append(choice.routes[j])
-            route_origin.append(pair[0])
-    route_of = np.array(
-        [
-            route_id[(o, d, choices[(o, d)].pick(u))]
-            for o, d, u in zip(origin, destination, trips.route_u.tolist(), strict=True)
-        ],
-        dtype=np.int64,
-    )
+    first_route: list[int] = []
+    for code in sorted(choices):
+        first_route.append(len(routes))
+        routes.extend(choices[code].routes)
+        route_origin.extend([code // n_entrances] * len(choices[code].routes))
+    pair_rank, picked = picked_routes(pair, trips.route_u, choices)
+    route_of = np.asarray(first_route, dtype=np.int64)[pair_rank] + picked
     elements = [
         route_elements(
             site,
