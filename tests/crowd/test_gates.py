@@ -84,11 +84,17 @@ def test_a_free_gate_makes_no_event_and_a_busy_one_queues() -> None:
     assert env.peek() == float("inf")  # nothing scheduled: the passage is a time, not an event
     assert gate.ahead == 1
     assert not gate.pass_free()
-    request = gate.request()
-    assert not request.triggered and len(gate.queue) == 1
+    request = gate.request()  # the head of the queue: scheduled for the end of the passage
+    assert env.peek() == pytest.approx(2.0) and not request.processed
+    behind = gate.request()  # the next waits its turn in the queue, with no event of its own
+    assert len(gate.queue) == 1 and not behind.triggered
+    assert gate.ahead == 3  # the one passing, the head, the one behind
+    env.run(until=3.0)
+    assert request.processed and gate.busy_until_s == pytest.approx(4.0)
+    assert behind.triggered and not behind.processed  # now the head, scheduled for 4 s
     env.run()
-    assert request.triggered and env.now == pytest.approx(2.0)
-    assert gate.busy_until_s == pytest.approx(4.0)
+    assert behind.processed and env.now == pytest.approx(4.0)
+    assert gate.busy_until_s == pytest.approx(6.0)
 
 
 def test_same_passages_as_a_resource_released_by_a_timer() -> None:

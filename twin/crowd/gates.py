@@ -5,15 +5,16 @@ headway from the moment it is let through, so no more than the capacity (ped/s) 
 queue forms, first come first served, whenever walkers arrive faster than that. The slot is released
 by the clock, not by the walker, so the gate keeps the end of the current passage (``busy_until_s``)
 instead of a user: a walker that finds the gate free and nobody queueing goes straight through
-(:meth:`Gate.pass_free`, no event), and only a walker that has to wait makes a request, granted when
-the passage ahead of it ends. Most passages of a day find their gate free; the queue, its order and
-the times walkers are let through are the same as a resource released by a timer after each
-passage.
+(:meth:`Gate.arrive`, no event), and only a walker that has to wait makes a request. The request at
+the head of the queue is scheduled for the moment the passage ahead of it ends (it is its own timer),
+and when it fires the next in line is scheduled in turn. The queue, its order and the times walkers
+are let through are those of a resource released by a timer after each passage.
 """
 
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import simpy
 from simpy.resources.resource import Request
@@ -39,52 +40,57 @@ class Gate(simpy.Resource):
         self.headway_s = headway_s
         #: When the passage under way ends (s, simulated clock); the gate is free from then.
         self.busy_until_s = -math.inf
-        self._timer_set = False
+        # The request let through when the passage under way ends (scheduled for then), if any.
+        self._next: Request | None = None
 
     @property
     def ahead(self) -> int:
         """Walkers ahead of one arriving now: those queueing and the one passing, if any."""
-        return len(self.queue) + (self.busy_until_s > self._env.now + _CLOCK_TOLERANCE_S)
+        return (
+            len(self.queue)
+            + (self._next is not None)
+            + (self.busy_until_s > self._env.now + _CLOCK_TOLERANCE_S)
+        )
 
     def pass_free(self) -> bool:
         """Go through now if the gate is free and nobody queues (True), else False: request."""
-        now = self._env.now
-        if self.queue or self.busy_until_s > now + _CLOCK_TOLERANCE_S:
-            return False
-        self.busy_until_s = now + self.headway_s
-        return True
+        return self.arrive() == 0
 
     def arrive(self) -> int:
         """Walkers ahead of one arriving now (as :attr:`ahead`); when none, it is let through at
-        once (as :meth:`pass_free`), else it must yield :meth:`request` and wait its turn."""
+        once, else it must yield :meth:`request` and wait its turn."""
         now = self._env.now
         if self.busy_until_s > now + _CLOCK_TOLERANCE_S:
-            return len(self.queue) + 1
-        if self.queue:
-            return len(self.queue)
+            return len(self.queue) + (self._next is not None) + 1
+        if self.queue or self._next is not None:
+            return len(self.queue) + (self._next is not None)
         self.busy_until_s = now + self.headway_s
         return 0
 
     def _do_put(self, event: Request) -> None:
         """Let the head of the queue (``event``: simpy asks for the head only, as this returns
-        nothing) through if the passage ahead has ended, else wake up when it ends."""
-        now = self._env.now
+        nothing) through now if the gate is free, else schedule it for when the passage ahead ends
+        (unless one is already scheduled: then it waits its turn)."""
+        if self._next is not None:
+            return
+        env = self._env
+        now = env.now
         if self.busy_until_s <= now + _CLOCK_TOLERANCE_S:
             self.busy_until_s = now + self.headway_s
             event.usage_since = now
             event.succeed()
-            if len(self.queue) > 1:  # the next in line is let through when this passage ends
-                self._set_timer()
             return
-        self._set_timer()
+        event._ok = True  # triggered now, processed when the passage ahead ends (as a Timeout)
+        event._value = None
+        env.schedule(event, delay=max(0.0, self.busy_until_s - now))
+        event.callbacks.append(self._let_through)
+        self._next = event
 
-    def _set_timer(self) -> None:
-        if self._timer_set:
-            return
-        self._timer_set = True
-        delay = max(0.0, self.busy_until_s - self._env.now)
-        self._env.timeout(delay).callbacks.append(self._passage_ended)
-
-    def _passage_ended(self, _: simpy.Event) -> None:
-        self._timer_set = False
+    def _let_through(self, event: simpy.Event) -> None:
+        """The scheduled head's passage begins: the gate is busy for a headway, and the next in
+        line (if any) is scheduled for its end."""
+        now = self._env.now
+        self.busy_until_s = now + self.headway_s
+        self._next = None
+        cast(Request, event).usage_since = now
         self._trigger_put(None)
