@@ -10,6 +10,8 @@ lasts its dwell.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Final
 
@@ -291,6 +293,14 @@ class _Along:
         return enter + self.into * span, speed
 
 
+def _usable_cores() -> int:
+    """Cores this process may run on, at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def _placed(elements: RouteElements, at_m: FloatArray) -> tuple[IntArray, FloatArray, FloatArray]:
     """Points ``at_m`` (m along the route) on the route's elements: (element, fraction into it,
     its length, m)."""
@@ -358,9 +368,6 @@ def timed_passes(
         catalogue, [elements[r] for r in order]
     )
 
-    def stacked(name: str, empty: tuple[int, ...] = (0,)) -> FloatArray:
-        return np.concatenate([getattr(passes, name) for passes in catalogue] + [np.empty(empty)])
-
     who, k = rows_of(route_of, counts)
     row = first[route_of[who]] + k
     del k
@@ -373,47 +380,69 @@ def timed_passes(
         kept = np.flatnonzero((best >= from_s) & (end_s[who] >= from_s))
         who, row, best, speed = who[kept], row[kept], best[kept], speed[kept]
     first_visit = offsets[who]
-    enter, _ = enter_at.take(row).timed(first_visit, enter_s, exit_s)
-    leave, _ = exit_at.take(row).timed(first_visit, enter_s, exit_s)
-    # The samples in slices of rows, so that a big crowd's temporaries stay small.
-    sample_time = np.empty((row.size, SAMPLES))
-    sample_speed = np.empty((row.size, SAMPLES))
-    for lo in range(0, row.size, _SLICE_ROWS):
-        part = slice(lo, lo + _SLICE_ROWS)
-        sample_time[part], sample_speed[part] = sample_at.take(row[part]).timed(
-            first_visit[part, None], enter_s, exit_s
-        )
-    del first_visit
-    element_first = np.zeros(len(routes), dtype=np.int64)
-    element_first[order] = np.cumsum([0] + [len(elements[r].cell) for r in order[:-1]])
-    cell = np.asarray([c for r in order for c in elements[r].cell] or [0], dtype=np.int64)[
-        element_first[route_of[who]] + best_at.local[row]
+    del offsets
+
+    # What depends on the route alone, per catalogue row: the camera's side of the route and the
+    # optics at each moment, the walkway's width at the best moment, whether it ends at the door.
+    def stacked(name: str, empty: tuple[int, ...] = (0,)) -> FloatArray:
+        return np.concatenate([getattr(passes, name) for passes in catalogue] + [np.empty(empty)])
+
+    element_first = np.cumsum([0] + [len(elements[r].cell) for r in order[:-1]])
+    best_cell = np.asarray([c for r in order for c in elements[r].cell] or [0], dtype=np.int64)[
+        np.repeat(element_first, counts[order]).astype(np.int64) + best_at.local
     ]
-    width = np.where(cell >= 0, walkways.width_m[walkways.cell_edge[np.maximum(cell, 0)]], 0.0)
-    length = np.array([r.length_m for r in routes])[route_of[who]]
-    exit_m = stacked("exit_m")[row]
-    at_end = exit_m >= length - _AT_DESTINATION_M
-    leave = leave + np.where(at_end, dwell_s[who], 0.0)
-    empty = (0, SAMPLES)
-    samples = PassSamples(
-        time_s=sample_time,
-        distance_m=stacked("sample_distance_m", empty)[row],
-        facing_deg=stacked("sample_facing_deg", empty)[row],
-        side=stacked("sample_side", empty)[row],
-        speed_m_s=sample_speed,
-        lateral_m=lateral_offset_m(lateral_u[who], group_rank[who], width),
+    catalogue_width = np.where(
+        best_cell >= 0, walkways.width_m[walkways.cell_edge[np.maximum(best_cell, 0)]], 0.0
     )
+    route_length = np.repeat([routes[r].length_m for r in order], counts[order])
+    at_door = stacked("exit_m") >= route_length - _AT_DESTINATION_M
+    camera = np.concatenate([passes.camera for passes in catalogue] + [np.empty(0, np.int64)])
+    columns = {name: stacked(name) for name in ("px_per_m", "distance_m", "facing_deg")}
+    sample_columns = {
+        name: stacked(f"sample_{name}", (0, SAMPLES))
+        for name in ("distance_m", "facing_deg", "side")
+    }
+    n = row.size
     found = Passes(
         pedestrian=who,
-        camera=np.concatenate([passes.camera for passes in catalogue] + [np.empty(0, np.int64)])[
-            row
-        ].astype(np.int64),
-        enter_s=enter,
+        camera=np.empty(n, dtype=np.int64),
+        enter_s=np.empty(n),
         best_s=best,
-        exit_s=leave,
-        px_per_m=stacked("px_per_m")[row],
-        distance_m=stacked("distance_m")[row],
-        facing_deg=stacked("facing_deg")[row],
+        exit_s=np.empty(n),
+        px_per_m=np.empty(n),
+        distance_m=np.empty(n),
+        facing_deg=np.empty(n),
         speed_m_s=speed,
     )
+    samples = PassSamples(
+        time_s=np.empty((n, SAMPLES)),
+        distance_m=np.empty((n, SAMPLES)),
+        facing_deg=np.empty((n, SAMPLES)),
+        side=np.empty((n, SAMPLES)),
+        speed_m_s=np.empty((n, SAMPLES)),
+        lateral_m=np.empty(n),
+    )
+
+    def fill(part: slice) -> None:
+        """Time and gather the rows ``part`` (numpy lets go of the GIL: slices run side by side)."""
+        rows, walkers, visits = row[part], who[part], first_visit[part]
+        found.enter_s[part] = enter_at.take(rows).timed(visits, enter_s, exit_s)[0]
+        leave = exit_at.take(rows).timed(visits, enter_s, exit_s)[0]
+        found.exit_s[part] = leave + np.where(at_door[rows], dwell_s[walkers], 0.0)
+        samples.time_s[part], samples.speed_m_s[part] = sample_at.take(rows).timed(
+            visits[:, None], enter_s, exit_s
+        )
+        found.camera[part] = camera[rows]
+        for name, values in columns.items():
+            getattr(found, name)[part] = values[rows]
+        for name, values in sample_columns.items():
+            getattr(samples, name)[part] = values[rows]
+        samples.lateral_m[part] = lateral_offset_m(
+            lateral_u[walkers], group_rank[walkers], catalogue_width[rows]
+        )
+
+    # In slices of rows, so that a big crowd's temporaries stay small.
+    parts = [slice(lo, lo + _SLICE_ROWS) for lo in range(0, n, _SLICE_ROWS)]
+    with ThreadPoolExecutor(max_workers=max(1, min(len(parts), _usable_cores()))) as pool:
+        list(pool.map(fill, parts))
     return found, samples
