@@ -11,9 +11,10 @@ lasts its dwell.
 from __future__ import annotations
 
 import os
+from collections.abc import Hashable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -172,22 +173,32 @@ class Holds:
 
 def route_passes(site: Site, route: Route) -> RoutePasses:
     """Camera passes along ``route``; worked out once per site and route (`Site.derived`)."""
-    return site.derived(
-        ("route passes", route.origin, route.destination, route.nodes, route.length_m),
-        lambda: _route_passes(site, route),
-    )
+    return routes_passes(site, [route])[0]
 
 
-def _route_passes(site: Site, route: Route) -> RoutePasses:
+def routes_passes(site: Site, routes: Sequence[Route]) -> list[RoutePasses]:
+    """Camera passes along each of ``routes``; worked out once per site and route (kept with the
+    site, `Site.derived`), those not yet known all at once."""
+    known: dict[Hashable, RoutePasses] = site.derived("route passes", dict)
+    keys = [(r.origin, r.destination, r.nodes, r.length_m) for r in routes]
+    missing = {key: route for key, route in zip(keys, routes, strict=True) if key not in known}
+    if missing:
+        known.update(zip(missing, _routes_passes(site, list(missing.values())), strict=True))
+    return [known[key] for key in keys]
+
+
+def _routes_passes(site: Site, routes: list[Route]) -> list[RoutePasses]:
     camera_index = site.derived(
         "camera index", lambda: {camera.camera_id: i for i, camera in enumerate(site.cameras)}
     )
-    passes = site.passes(route)
+    found = [site.passes(route) for route in routes]
+    every = [p for passes in found for p in passes]
+    counts = np.array([len(passes) for passes in found], dtype=np.int64)
 
     def column(name: str) -> FloatArray:
-        return np.array([getattr(p, name) for p in passes], dtype=np.float64)
+        return np.array([getattr(p, name) for p in every], dtype=np.float64)
 
-    camera = np.array([camera_index[p.camera_id] for p in passes], dtype=np.int64)
+    camera = np.array([camera_index[p.camera_id] for p in every], dtype=np.int64)
     enter_m, best_m, exit_m = column("enter_m"), column("best_m"), column("exit_m")
     fractions = np.asarray(SAMPLE_FRACTIONS)
     sample_m = np.concatenate(
@@ -195,11 +206,13 @@ def _route_passes(site: Site, route: Route) -> RoutePasses:
         axis=1,
     ).reshape(-1, SAMPLES)
     flat_m = sample_m.ravel()
-    # Where each sample is, and half a metre ahead and behind (the walking direction): one call.
+    # Where each sample is, and half a metre ahead and behind (the walking direction): one call
+    # for every route.
+    lines = np.repeat(np.array([route.line for route in routes], dtype=object), counts * SAMPLES)
     here, ahead, behind = np.split(
         shapely.get_coordinates(
             shapely.line_interpolate_point(
-                route.line, np.concatenate([flat_m, flat_m + 0.5, flat_m - 0.5])
+                np.tile(lines, 3), np.concatenate([flat_m, flat_m + 0.5, flat_m - 0.5])
             )
         ),
         3,
@@ -211,25 +224,28 @@ def _route_passes(site: Site, route: Route) -> RoutePasses:
     dot = np.einsum("ij,ij->i", walk, to_camera)
     facing = np.degrees(np.arctan2(np.abs(cross), dot))
     shape = sample_m.shape
-    passes_along = RoutePasses(
-        length_m=float(route.length_m),
-        camera=camera,
-        enter_m=enter_m,
-        best_m=best_m,
-        exit_m=exit_m,
-        px_per_m=column("px_per_m"),
-        distance_m=column("distance_m"),
-        facing_deg=column("facing_deg"),
-        sample_m=sample_m,
-        sample_distance_m=np.hypot(*to_camera.T).reshape(shape),
-        sample_facing_deg=facing.reshape(shape),
-        sample_side=np.where(cross >= 0, 1.0, -1.0).reshape(shape),
-    )
-    for name in RoutePasses.__slots__:  # shared by every run on this site: never written to
-        values = getattr(passes_along, name)
-        if isinstance(values, np.ndarray):
-            values.flags.writeable = False
-    return passes_along
+    columns: dict[str, npt.NDArray[Any]] = {
+        "camera": camera,
+        "enter_m": enter_m,
+        "best_m": best_m,
+        "exit_m": exit_m,
+        "px_per_m": column("px_per_m"),
+        "distance_m": column("distance_m"),
+        "facing_deg": column("facing_deg"),
+        "sample_m": sample_m,
+        "sample_distance_m": np.hypot(*to_camera.T).reshape(shape),
+        "sample_facing_deg": facing.reshape(shape),
+        "sample_side": np.where(cross >= 0, 1.0, -1.0).reshape(shape),
+    }
+    bounds = np.cumsum(counts)[:-1]
+    pieces = {}
+    for name, values in columns.items():
+        values.flags.writeable = False  # shared by every run on this site: never written to
+        pieces[name] = np.split(values, bounds)
+    return [
+        RoutePasses(length_m=float(route.length_m), **{name: pieces[name][i] for name in columns})
+        for i, route in enumerate(routes)
+    ]
 
 
 def _camera_apexes(site: Site) -> FloatArray:
@@ -360,7 +376,7 @@ def timed_passes(
     Where a pass's points fall on its route's elements is worked out once per route (the catalogue
     rows); each walker's rows then only look up its own times on those elements."""
     order = np.unique(route_of).tolist()
-    catalogue = [route_passes(site, routes[r]) for r in order]
+    catalogue = routes_passes(site, [routes[r] for r in order])
     counts = np.zeros(len(routes), dtype=np.int64)
     counts[order] = [passes.camera.size for passes in catalogue]
     first = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
