@@ -72,6 +72,34 @@ def tiny_site() -> dict[str, Any]:
     return copy.deepcopy(_TINY)
 
 
+_HAIRPIN: dict[str, Any] = {
+    "type": "FeatureCollection",
+    "crs": CRS_27700,
+    "properties": {"name": "Hairpin", "attribution": "synthetic"},
+    "features": [
+        feature(rect(0, 0, 120, 120), kind="boundary", name="Hairpin"),
+        feature(line((10, 40), (100, 40), (100, 70), (10, 70)), kind="walkway", name="Hairpin"),
+        feature(line((10, 40), (10, 10)), kind="walkway", name="Spur"),
+        feature(point(12, 37), kind="entrance", id="start", role="gateway", weight=1.0),
+        feature(point(12, 73), kind="entrance", id="end", role="destination", weight=1.0),
+        feature(point(103, 50), kind="entrance", id="east", role="destination", weight=1.0),
+        feature(point(103, 62), kind="entrance", id="east-2", role="gateway", weight=1.0),
+        feature(point(10, 10), kind="entrance", id="spur", role="gateway", weight=1.0),
+        feature(point(50, 20), **camera_props(id="south-b", range_m=80.0)),
+        feature(point(50, 20), **camera_props(id="south-a", range_m=80.0)),
+        feature(point(60, 95), **camera_props(id="north", heading_deg=200.0, range_m=80.0)),
+    ],
+}
+
+
+def hairpin_site() -> dict[str, Any]:
+    """A fresh copy of a site whose walkway runs east, north and back west (y = 40, x = 100,
+    y = 70), with a spur south: a route along it crosses a view twice. Two cameras stand on one
+    spot looking north (``south-b`` listed before ``south-a``), one looks back from the north;
+    entrances ``east`` and ``east-2`` are on the stretch no camera sees."""
+    return copy.deepcopy(_HAIRPIN)
+
+
 def write(tmp_path: Path, document: Any, name: str = "site.geojson") -> Path:
     """Write ``document`` as JSON into ``tmp_path`` and return the file's path."""
     path = tmp_path / name

@@ -47,6 +47,7 @@ from twin.site.walkgraph import (
     WALKWAY_JOIN_M,
     attach_point,
     build_walk_graph,
+    edge_coord_table,
     route_line,
 )
 
@@ -231,10 +232,23 @@ class Site:
             paths = nx.single_source_dijkstra_path(self.walk_graph, origin.node, weight="length_m")
             self._paths_from[origin.node] = paths
         nodes = tuple(paths[destination.node])
-        line = route_line(self.walk_graph, nodes, origin.position, destination.position)
+        line = route_line(
+            self.walk_graph,
+            nodes,
+            origin.position,
+            destination.position,
+            edge_coords=self.edge_coords,
+        )
         route = Route(origin_id, destination_id, nodes, line, float(line.length))
         self._routes[key] = route
         return route
+
+    @property
+    def edge_coords(self) -> Mapping[tuple[int, int], NDArray[np.float64]]:
+        """Each walk-graph edge's coordinates (m, read-only) in walking order, keyed ``(a, b)`` for
+        the walk from node ``a`` to node ``b``: for :func:`~twin.site.walkgraph.route_line`'s
+        ``edge_coords`` (made once, `twin.site.walkgraph.edge_coord_table`)."""
+        return self.derived("edge coords", lambda: edge_coord_table(self.walk_graph))
 
     def passes(self, route: Route | LineString) -> list[ViewPass]:
         """Every pass of the route through any camera's view, sorted by ``best_m``.

@@ -5,19 +5,21 @@ Walkway lines are noded where they cross or touch (on a 1 cm grid), and a loose 
 whatever it crosses. Nodes are ints with ``x`` and ``y`` (m); each edge carries ``length_m`` and
 ``geometry``, a LineString running from the lower node id to the higher. Entrances attach to the
 nearest point of the graph within :data:`ENTRANCE_SNAP_M` (:func:`attach_point` inserts a node
-there), and a route's line joins its edges' geometries (:func:`route_line`).
+there), and a route's line joins its edges' geometries (:func:`route_line`; their coordinates read
+once by :func:`edge_coord_table`).
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 import networkx as nx
 import numpy as np
 import shapely
+from numpy.typing import NDArray
 from shapely.geometry import LineString, Point
 from shapely.ops import substring
 
@@ -26,6 +28,7 @@ __all__ = [
     "WALKWAY_JOIN_M",
     "attach_point",
     "build_walk_graph",
+    "edge_coord_table",
     "route_line",
 ]
 
@@ -135,17 +138,42 @@ def attach_point(graph: nx.Graph, point: Point) -> tuple[int, float] | None:
     return new, float(distances[0])
 
 
+def edge_coord_table(graph: nx.Graph) -> dict[tuple[int, int], NDArray[np.float64]]:
+    """Each edge's coordinates (m) as a read-only array in walking order, keyed ``(a, b)`` for the
+    walk from node ``a`` to node ``b`` (both ways round): for :func:`route_line` to reuse. Valid
+    until the graph changes."""
+    table = {}
+    for u, v, geometry in graph.edges(data="geometry"):
+        coords = np.asarray(geometry.coords, dtype=np.float64)  # from the lower id to the higher
+        coords.setflags(write=False)
+        low, high = min(u, v), max(u, v)
+        table[(low, high)], table[(high, low)] = coords, coords[::-1]
+    return table
+
+
 def route_line(
-    graph: nx.Graph, nodes: Sequence[int], origin: Point, destination: Point
+    graph: nx.Graph,
+    nodes: Sequence[int],
+    origin: Point,
+    destination: Point,
+    *,
+    edge_coords: Mapping[tuple[int, int], NDArray[np.float64]] | None = None,
 ) -> LineString:
-    """Join the edges' geometries along ``nodes``, from the origin point to the destination's."""
+    """Join the edges' geometries along ``nodes``, from the origin point to the destination's (m).
+
+    ``edge_coords`` (:func:`edge_coord_table` of ``graph``, such as ``Site.edge_coords``) saves
+    reading each edge's coordinates out of its geometry again; the line is the same either way.
+    """
     chunks = [np.array([[origin.x, origin.y]])]
     if len(nodes) == 1:
         n = graph.nodes[nodes[0]]
         chunks.append(np.array([[n["x"], n["y"]]]))
-    for a, b in itertools.pairwise(nodes):
-        coords = np.asarray(graph.edges[a, b]["geometry"].coords)
-        chunks.append(coords if a < b else coords[::-1])
+    if edge_coords is None:
+        for a, b in itertools.pairwise(nodes):
+            coords = np.asarray(graph.edges[a, b]["geometry"].coords)
+            chunks.append(coords if a < b else coords[::-1])
+    else:
+        chunks += map(edge_coords.__getitem__, itertools.pairwise(nodes))
     chunks.append(np.array([[destination.x, destination.y]]))
     coords = np.concatenate(chunks)
     keep = np.ones(len(coords), dtype=bool)
