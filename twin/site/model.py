@@ -11,9 +11,11 @@ map's cameras: ``load_site(map, cameras=layer)``.
 
 The **walk graph** (`twin.site.walkgraph`) is the walkways noded where they cross or touch. Each
 entrance attaches to the nearest point of the network within 30 m. People walk the shortest path by
-length; :meth:`Site.route` caches one shortest-path tree per origin. Every walk-graph edge is cut by
-the camera views it crosses once, when the site is built (a spatial index over the views finds
-them), so :meth:`Site.passes` only puts a route's pieces together: it runs for thousands of routes.
+length; :meth:`Site.route` caches one shortest-path tree per origin. Every walk-graph edge (and each
+entrance's walk to its node) is cut by the camera views it crosses once, when the site is built (a
+spatial index over the views finds them), so :meth:`Site.passes` only puts a route's pieces
+together: it runs for thousands of routes. :meth:`Site.passes_many` does it for many routes at
+once (`twin.site.route_pieces`), with the same result as route by route, and much faster.
 A process keeps the few sites it built last (by path and content): the days of a period and the
 samples of a sweep that one worker runs on the same map share one site and what it has worked out
 (routes, and whatever later stages keep with :meth:`Site.derived`).
@@ -22,8 +24,6 @@ samples of a sweep that one worker runs on the same map share one site and what 
 from __future__ import annotations
 
 import hashlib
-import itertools
-import math
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -40,8 +40,9 @@ from twin.errors import SiteMapError
 from twin.site.camera_layer import cameras_on_site, load_camera_layer
 from twin.site.cameras import Camera
 from twin.site.geojson import crs_name, feature_label, features_by_kind, read_document
-from twin.site.passes import ViewPass, ViewPieces, cut_by_views, passes_from_pieces, passes_through
+from twin.site.passes import ViewPass, ViewPieces, passes_from_route_pieces, passes_through
 from twin.site.properties import EntranceProperties, WalkwayProperties
+from twin.site.route_pieces import Ends, WalkViews, cut_line, cut_walks, route_pieces
 from twin.site.walkgraph import (
     ENTRANCE_SNAP_M,
     WALKWAY_JOIN_M,
@@ -143,7 +144,7 @@ class Site:
     _camera_by_id: dict[str, Camera] = field(init=False, repr=False, compare=False)
     _view_tree: shapely.STRtree = field(init=False, repr=False, compare=False)
     _paths_from: dict[int, dict[int, list[int]]] = field(init=False, repr=False, compare=False)
-    _edge_views: dict[tuple[int, int], ViewPieces] = field(init=False, repr=False, compare=False)
+    _walk_views: WalkViews = field(init=False, repr=False, compare=False)
     _routes: dict[tuple[str, str], Route] = field(init=False, repr=False, compare=False)
     _derived: dict[Hashable, Any] = field(init=False, repr=False, compare=False)
 
@@ -153,7 +154,11 @@ class Site:
         setattr_(self, "_camera_by_id", {c.camera_id: c for c in self.cameras})
         setattr_(self, "_view_tree", shapely.STRtree([c.view for c in self.cameras]))
         setattr_(self, "_paths_from", {})
-        setattr_(self, "_edge_views", _edge_views(self.walk_graph, self.cameras, self._view_tree))
+        setattr_(
+            self,
+            "_walk_views",
+            cut_walks(self.walk_graph, self._connectors(), self.cameras, self._view_tree),
+        )
         setattr_(self, "_routes", {})
         setattr_(self, "_derived", {})
 
@@ -259,73 +264,44 @@ class Site:
         if not isinstance(route, Route):
             nearby = self._view_tree.query(route, predicate="intersects")
             return passes_through(route, [self.cameras[int(i)] for i in nearby])
-        line = route.line
-        coords = np.asarray(line.coords)
-        # Each chunk: an edge's pieces, where along the route the edge starts, walked backwards?
-        chunks: list[tuple[ViewPieces, float, bool]] = []
-        # The walk from the origin's point to its node, and from the last node to the destination.
-        first = self.walk_graph.nodes[route.nodes[0]]
-        last = self.walk_graph.nodes[route.nodes[-1]]
-        lead_m = math.dist(coords[0], (first["x"], first["y"]))
-        tail_m = math.dist(coords[-1], (last["x"], last["y"]))
-        if lead_m > 0:
-            chunks.append(
-                (self._cut(LineString([coords[0], (first["x"], first["y"])])), 0.0, False)
-            )
-        offset_m = lead_m
-        for a, b in itertools.pairwise(route.nodes):
-            cut = self._edge_views[(a, b) if a < b else (b, a)]
-            chunks.append((cut, offset_m, a > b))
-            offset_m += cut.length_m
-        if tail_m > 0:
-            tail = LineString([(last["x"], last["y"]), coords[-1]])
-            chunks.append((self._cut(tail), offset_m, False))
-        chunks = [chunk for chunk in chunks if chunk[0].pieces.size]
-        if not chunks:
-            return []
-        sizes = [cut.pieces.size for cut, _, _ in chunks]
-        offsets_m = np.repeat([offset for _, offset, _ in chunks], sizes)
-        backwards = np.repeat([back for _, _, back in chunks], sizes)
-        lengths_m = np.repeat([cut.length_m for cut, _, _ in chunks], sizes)
-        start_m = np.concatenate([cut.start_m for cut, _, _ in chunks])
-        end_m = np.concatenate([cut.end_m for cut, _, _ in chunks])
-        return passes_from_pieces(
-            line,
+        return self.passes_many([route])[0]
+
+    def passes_many(self, routes: Sequence[Route]) -> list[list[ViewPass]]:
+        """Every pass of each route through any camera's view, sorted by ``best_m`` (metres along
+        the route): exactly ``[self.passes(route) for route in routes]``, worked out for all the
+        routes at once (each step runs once for the whole batch)."""
+        found = route_pieces(self.walk_graph, self._walk_views, routes, self._cut)
+        return passes_from_route_pieces(
+            [route.line for route in routes],
             self.cameras,
-            np.concatenate([cut.pieces for cut, _, _ in chunks]),
-            np.concatenate([cut.camera for cut, _, _ in chunks]),
-            offsets_m + np.where(backwards, lengths_m - end_m, start_m),
-            offsets_m + np.where(backwards, lengths_m - start_m, end_m),
+            found.route_of,
+            found.pieces,
+            found.camera,
+            found.start_m,
+            found.end_m,
+            found.piece_id,
         )
 
-    def _cut(self, line: LineString) -> ViewPieces:
-        """The pieces of ``line`` inside views; kept by its two ends (an entrance's walk to or from
-        its node is the same for every route that starts or ends there)."""
-        ends = (*line.coords[0], *line.coords[-1])
-        return self.derived(("connector cut", ends), lambda: self._cut_afresh(line))
+    def _connectors(self) -> list[Ends]:
+        """Each entrance's walk from its point to its node and back (where they differ), m."""
+        ends = []
+        for entrance in self.entrances:
+            node = self.walk_graph.nodes[entrance.node]
+            point, node_xy = (entrance.x_m, entrance.y_m), (node["x"], node["y"])
+            if point != node_xy:
+                ends += [(*point, *node_xy), (*node_xy, *point)]
+        return ends
+
+    def _cut(self, ends: Ends) -> ViewPieces:
+        """The pieces inside views of the straight line between ``ends`` (x, y, x, y; m), for a
+        route starting or ending somewhere else than an entrance; kept by its ends."""
+        return self.derived(
+            ("connector cut", ends), lambda: self._cut_afresh(LineString([ends[:2], ends[2:]]))
+        )
 
     def _cut_afresh(self, line: LineString) -> ViewPieces:
         nearby = self._view_tree.query(line, predicate="intersects")
-        return _cut_line(line, nearby, self.cameras)
-
-
-def _cut_line(
-    line: LineString, nearby: np.ndarray[Any, Any], cameras: Sequence[Camera]
-) -> ViewPieces:
-    """Cut ``line`` by the views of ``cameras[nearby]``; camera indices into ``cameras``."""
-    cut = cut_by_views(line, [cameras[int(i)] for i in nearby])
-    return replace(cut, camera=np.asarray(nearby, dtype=np.int64)[cut.camera])
-
-
-def _edge_views(
-    graph: nx.Graph, cameras: Sequence[Camera], tree: shapely.STRtree
-) -> dict[tuple[int, int], ViewPieces]:
-    """Cut every walk-graph edge by the camera views it crosses, keyed (lower id, higher id)."""
-    table = {}
-    for u, v, line in graph.edges(data="geometry"):
-        nearby = tree.query(line, predicate="intersects")
-        table[(min(u, v), max(u, v))] = _cut_line(line, nearby, cameras)
-    return table
+        return cut_line(line, nearby, self.cameras)
 
 
 #: How many built sites a process keeps (the most recently loaded first).
