@@ -244,8 +244,8 @@ def capture_chances(
     px: list[float] = []
     distance: list[float] = []
     facing: list[float] = []
-    for r, route in enumerate(flows.routes):
-        for found in site.passes(route):
+    for r, passes in enumerate(site.passes_many(flows.routes)):
+        for found in passes:
             cams.append(index[found.camera_id])
             routes.append(r)
             px.append(found.px_per_m)

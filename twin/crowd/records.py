@@ -191,7 +191,7 @@ def _routes_passes(site: Site, routes: list[Route]) -> list[RoutePasses]:
     camera_index = site.derived(
         "camera index", lambda: {camera.camera_id: i for i, camera in enumerate(site.cameras)}
     )
-    found = [site.passes(route) for route in routes]
+    found = site.passes_many(routes)
     every = [p for passes in found for p in passes]
     counts = np.array([len(passes) for passes in found], dtype=np.int64)
 

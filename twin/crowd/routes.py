@@ -146,7 +146,13 @@ class RoutePlanner:
                 )
                 if on_graph_m > config.max_detour * shortest.length_m:
                     break
-                line = route_line(site.walk_graph, nodes, start.position, end.position)
+                line = route_line(
+                    site.walk_graph,
+                    nodes,
+                    start.position,
+                    end.position,
+                    edge_coords=site.edge_coords,
+                )
                 if line.length > config.max_detour * shortest.length_m:
                     break
                 routes.append(
