@@ -3,16 +3,14 @@
 A route is walked as **elements** (cells of walkways, and the walks between an entrance and the walk
 graph) joined into **stretches**, each walked at one speed (`twin.crowd.walking`). From the times a
 walker entered and left each stretch, `twin.crowd.elements.element_times` gives its times at every
-element, and :func:`timed_passes` the moments it entered, was best seen in and left each camera view along its
+element, and `twin.crowd.pass_timing` the moments it entered, was best seen in and left each camera view along its
 route: a pass's timing comes from the walk as it happened (slowed, queued), a dweller's last pass
 lasts its dwell.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Hashable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -21,16 +19,10 @@ import numpy.typing as npt
 import shapely
 
 from twin.crowd.elements import RouteElements, rows_of
-from twin.crowd.network import Walkways
 from twin.site.model import Route, Site
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
-
-# A pass that leaves the view this close to the end of the route ends at the destination, m.
-_AT_DESTINATION_M = 0.5
-# Passes timed at once when sampling moments across them (bounds the temporaries' memory).
-_SLICE_ROWS = 250_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,183 +274,3 @@ def walk_visits(
         stretch_enter_s=stretch_enter_s,
         stretch_exit_s=stretch_exit_s,
     )
-
-
-@dataclass(frozen=True, slots=True)
-class _Along:
-    """Points along routes (one row each, or rows x SAMPLES), placed on the routes' elements:
-    which element of its route (``local``), how far into it (0-1) and its length, m. A walker's
-    time there is its time entering that element plus the fraction of its time on it."""
-
-    local: IntArray
-    into: FloatArray
-    length_m: FloatArray
-
-    def take(self, rows: IntArray) -> _Along:
-        return _Along(self.local[rows], self.into[rows], self.length_m[rows])
-
-    def timed(
-        self, first_visit: IntArray, enter_s: FloatArray, exit_s: FloatArray
-    ) -> tuple[FloatArray, FloatArray]:
-        """When each walker (its first visit row ``first_visit``, broadcast against the points)
-        was there, s, and its speed there, m/s (0 while standing)."""
-        visit = first_visit + self.local
-        enter = enter_s[visit]
-        span = exit_s[visit] - enter
-        speed = np.where(span > 0, self.length_m / np.maximum(span, 1e-9), 0.0)
-        return enter + self.into * span, speed
-
-
-def _usable_cores() -> int:
-    """Cores this process may run on, at least 1."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
-
-
-def _placed(elements: RouteElements, at_m: FloatArray) -> tuple[IntArray, FloatArray, FloatArray]:
-    """Points ``at_m`` (m along the route) on the route's elements: (element, fraction into it,
-    its length, m)."""
-    starts = elements.start_m
-    local = np.clip(np.searchsorted(starts, at_m, side="right") - 1, 0, starts.size - 1)
-    length = np.asarray(elements.length_m, dtype=np.float64)[local]
-    into = np.clip((at_m - starts[local]) / np.maximum(length, 1e-9), 0, 1)
-    return local, into, length
-
-
-def _catalogue_along(
-    catalogue: list[RoutePasses], elements: list[RouteElements]
-) -> tuple[_Along, _Along, _Along, _Along]:
-    """Every catalogue row's entry, best moment, exit and samples placed on its route's elements
-    (one searchsorted a route), stacked in catalogue order."""
-    parts: list[list[tuple[IntArray, FloatArray, FloatArray]]] = [[], [], [], []]
-    for passes, route_elements in zip(catalogue, elements, strict=True):
-        n = passes.camera.size
-        points = np.concatenate(
-            [passes.enter_m, passes.best_m, passes.exit_m, passes.sample_m.ravel()]
-        )
-        local, into, length = _placed(route_elements, points)
-        for kind, (lo, hi) in enumerate(((0, n), (n, 2 * n), (2 * n, 3 * n), (3 * n, None))):
-            parts[kind].append((local[lo:hi], into[lo:hi], length[lo:hi]))
-
-    def stack(kind: int, shape: tuple[int, ...]) -> _Along:
-        columns = list(zip(*parts[kind], strict=True)) or [(), (), ()]
-        local, into, length = (
-            np.concatenate([*(np.reshape(c, shape) for c in column), np.empty((0, *shape[1:]))])
-            for column in columns
-        )
-        return _Along(local.astype(np.int64), into, length)
-
-    return stack(0, (-1,)), stack(1, (-1,)), stack(2, (-1,)), stack(3, (-1, SAMPLES))
-
-
-def timed_passes(
-    site: Site,
-    routes: list[Route],
-    elements: list[RouteElements],
-    route_of: IntArray,
-    offsets: IntArray,
-    enter_s: FloatArray,
-    exit_s: FloatArray,
-    dwell_s: FloatArray,
-    *,
-    lateral_u: FloatArray,
-    group_rank: IntArray,
-    walkways: Walkways,
-    from_s: float | None = None,
-    end_s: FloatArray | None = None,
-) -> tuple[Passes, PassSamples]:
-    """Each walker's camera passes, timed by interpolating its walk between stretch boundaries,
-    and the moments sampled across each (for the best frame). With ``from_s`` (s) and each walker's
-    ``end_s`` (s), only the passes best seen from ``from_s`` on, of walkers on site then.
-
-    Where a pass's points fall on its route's elements is worked out once per route (the catalogue
-    rows); each walker's rows then only look up its own times on those elements."""
-    order = np.unique(route_of).tolist()
-    catalogue = routes_passes(site, [routes[r] for r in order])
-    counts = np.zeros(len(routes), dtype=np.int64)
-    counts[order] = [passes.camera.size for passes in catalogue]
-    first = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
-    enter_at, best_at, exit_at, sample_at = _catalogue_along(
-        catalogue, [elements[r] for r in order]
-    )
-
-    who, k = rows_of(route_of, counts)
-    row = first[route_of[who]] + k
-    del k
-    # The best moments first, to put the rows in time order before anything else is gathered.
-    best, speed = best_at.take(row).timed(offsets[who], enter_s, exit_s)
-    order_rows = np.lexsort((who, best))
-    who, row, best, speed = who[order_rows], row[order_rows], best[order_rows], speed[order_rows]
-    del order_rows
-    if from_s is not None and end_s is not None:
-        kept = np.flatnonzero((best >= from_s) & (end_s[who] >= from_s))
-        who, row, best, speed = who[kept], row[kept], best[kept], speed[kept]
-    first_visit = offsets[who]
-    del offsets
-
-    # What depends on the route alone, per catalogue row: the camera's side of the route and the
-    # optics at each moment, the walkway's width at the best moment, whether it ends at the door.
-    def stacked(name: str, empty: tuple[int, ...] = (0,)) -> FloatArray:
-        return np.concatenate([getattr(passes, name) for passes in catalogue] + [np.empty(empty)])
-
-    element_first = np.cumsum([0] + [len(elements[r].cell) for r in order[:-1]])
-    best_cell = np.asarray([c for r in order for c in elements[r].cell] or [0], dtype=np.int64)[
-        np.repeat(element_first, counts[order]).astype(np.int64) + best_at.local
-    ]
-    catalogue_width = np.where(
-        best_cell >= 0, walkways.width_m[walkways.cell_edge[np.maximum(best_cell, 0)]], 0.0
-    )
-    route_length = np.repeat([routes[r].length_m for r in order], counts[order])
-    at_door = stacked("exit_m") >= route_length - _AT_DESTINATION_M
-    camera = np.concatenate([passes.camera for passes in catalogue] + [np.empty(0, np.int64)])
-    columns = {name: stacked(name) for name in ("px_per_m", "distance_m", "facing_deg")}
-    sample_columns = {
-        name: stacked(f"sample_{name}", (0, SAMPLES))
-        for name in ("distance_m", "facing_deg", "side")
-    }
-    n = row.size
-    found = Passes(
-        pedestrian=who,
-        camera=np.empty(n, dtype=np.int64),
-        enter_s=np.empty(n),
-        best_s=best,
-        exit_s=np.empty(n),
-        px_per_m=np.empty(n),
-        distance_m=np.empty(n),
-        facing_deg=np.empty(n),
-        speed_m_s=speed,
-    )
-    samples = PassSamples(
-        time_s=np.empty((n, SAMPLES)),
-        distance_m=np.empty((n, SAMPLES)),
-        facing_deg=np.empty((n, SAMPLES)),
-        side=np.empty((n, SAMPLES)),
-        speed_m_s=np.empty((n, SAMPLES)),
-        lateral_m=np.empty(n),
-    )
-
-    def fill(part: slice) -> None:
-        """Time and gather the rows ``part`` (numpy lets go of the GIL: slices run side by side)."""
-        rows, walkers, visits = row[part], who[part], first_visit[part]
-        found.enter_s[part] = enter_at.take(rows).timed(visits, enter_s, exit_s)[0]
-        leave = exit_at.take(rows).timed(visits, enter_s, exit_s)[0]
-        found.exit_s[part] = leave + np.where(at_door[rows], dwell_s[walkers], 0.0)
-        samples.time_s[part], samples.speed_m_s[part] = sample_at.take(rows).timed(
-            visits[:, None], enter_s, exit_s
-        )
-        found.camera[part] = camera[rows]
-        for name, values in columns.items():
-            getattr(found, name)[part] = values[rows]
-        for name, values in sample_columns.items():
-            getattr(samples, name)[part] = values[rows]
-        samples.lateral_m[part] = lateral_offset_m(
-            lateral_u[walkers], group_rank[walkers], catalogue_width[rows]
-        )
-
-    # In slices of rows, so that a big crowd's temporaries stay small.
-    parts = [slice(lo, lo + _SLICE_ROWS) for lo in range(0, n, _SLICE_ROWS)]
-    with ThreadPoolExecutor(max_workers=max(1, min(len(parts), _usable_cores()))) as pool:
-        list(pool.map(fill, parts))
-    return found, samples

@@ -43,6 +43,7 @@ from twin.crowd.elements import RouteElements, element_times, route_elements
 from twin.crowd.fundamental import GAMMA_PED_M2, JAM_DENSITY_PED_M2, storage_density_ped_m2
 from twin.crowd.gates import Gate
 from twin.crowd.network import Walkways, build_walkways, capacity_headway_s, station_exits
+from twin.crowd.pass_timing import pass_catalogue
 from twin.crowd.records import (
     Holds,
     Passes,
@@ -51,7 +52,6 @@ from twin.crowd.records import (
     RoutePasses,
     Visits,
     route_passes,
-    timed_passes,
     walk_visits,
 )
 from twin.crowd.routes import RouteChoice, RoutePlanner, picked_routes
@@ -420,10 +420,8 @@ def _simulate_crowd(
     route_length = np.array([r.length_m for r in routes], dtype=np.float64)[route_of]
     arrive = exit_s[element_offsets[1:] - 1] if len(trips) else np.empty(0)
     end_s = arrive + trips.dwell_s
-    passes, samples = timed_passes(
-        site,
-        routes,
-        elements,
+    catalogue = pass_catalogue(site, routes, elements, walkways, np.unique(route_of))
+    passes, samples = catalogue.timed(
         route_of,
         element_offsets,
         enter_s,
@@ -431,7 +429,6 @@ def _simulate_crowd(
         trips.dwell_s,
         lateral_u=trips.lateral_u,
         group_rank=trips.group_rank,
-        walkways=walkways,
         from_s=passes_from_s,
         end_s=end_s,
     )
