@@ -30,3 +30,16 @@ def test_left_off_when_it_was_off_before() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_a_decorated_function_runs_paused_every_call() -> None:
+    seen: list[bool] = []
+
+    @cycle_collection_paused()
+    def stage() -> None:
+        seen.append(gc.isenabled())
+
+    stage()
+    stage()
+    assert seen == [False, False]
+    assert gc.isenabled()

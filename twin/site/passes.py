@@ -154,6 +154,7 @@ def passes_from_pieces(
     return passes
 
 
+@cycle_collection_paused()  # many short-lived geometries, none in a cycle: no rescans
 def passes_from_route_pieces(
     routes: Sequence[LineString],
     cameras: Sequence[Camera],
@@ -175,23 +176,6 @@ def passes_from_route_pieces(
     """
     if piece_ids is None:
         piece_ids = np.arange(pieces.size, dtype=np.int64)
-    # Many short-lived geometries, none in a cycle: the cycle collector would rescan the process.
-    with cycle_collection_paused():
-        return _passes_of_routes(
-            routes, cameras, route_of, pieces, owner, starts_m, ends_m, piece_ids
-        )
-
-
-def _passes_of_routes(
-    routes: Sequence[LineString],
-    cameras: Sequence[Camera],
-    route_of: NDArray[np.int64],
-    pieces: NDArray[Any],
-    owner: NDArray[np.int64],
-    starts_m: NDArray[np.float64],
-    ends_m: NDArray[np.float64],
-    piece_ids: NDArray[np.int64],
-) -> list[list[ViewPass]]:
     if pieces.size == 0:
         return [[] for _ in routes]
     involved, owner = np.unique(owner, return_inverse=True)
