@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import LineString, Point, Polygon, box
 
@@ -152,6 +152,9 @@ def test_pass_invariants(xs: list[float], ys: list[float], heading_deg: float) -
     route = LineString(list(zip(xs[:n], ys[:n], strict=True)))
     if route.length < 1.0:
         return
+    # A route that crosses or touches itself passes a point twice, and where along it a point lies
+    # is then ambiguous: passes are located on routes that do not (walk-graph paths).
+    assume(route.is_simple)
     camera = make_camera((box(5, 5, 9, 9),), hfov_deg=70.0, heading_deg=heading_deg, xy=(1, 1))
     for found in camera.passes(route):
         assert 0.0 <= found.enter_m <= found.best_m + 1e-6
