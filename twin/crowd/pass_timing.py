@@ -11,13 +11,13 @@ between stretch boundaries: slowed, queued).
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
+from twin.cores import usable_cores
 from twin.crowd.elements import RouteElements, rows_of
 from twin.crowd.network import Walkways
 from twin.crowd.records import SAMPLES, Passes, PassSamples, lateral_offset_m, routes_passes
@@ -67,14 +67,6 @@ def _placed(elements: RouteElements, at_m: FloatArray) -> tuple[IntArray, FloatA
     length = np.asarray(elements.length_m, dtype=np.float64)[local]
     into = np.clip((at_m - starts[local]) / np.maximum(length, 1e-9), 0, 1)
     return local, into, length
-
-
-def _usable_cores() -> int:
-    """Cores this process may run on, at least 1."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)
@@ -179,7 +171,7 @@ class PassCatalogue:
 
         # In slices of rows, so that a big crowd's temporaries stay small.
         parts = [slice(lo, lo + _SLICE_ROWS) for lo in range(0, n, _SLICE_ROWS)]
-        workers = max(1, min(len(parts), threads or _usable_cores()))
+        workers = max(1, min(len(parts), threads or usable_cores()))
         if workers == 1:
             for part in parts:
                 fill(part)

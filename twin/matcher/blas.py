@@ -40,6 +40,8 @@ import numpy as np
 import numpy.typing as npt
 import threadpoolctl
 
+from twin.cores import usable_cores
+
 CORETYPE_ENV: Final = "OPENBLAS_CORETYPE"
 # Set beside CORETYPE_ENV when twin chose it, so child processes (which inherit both) decide again
 # instead of taking twin's value for the user's.
@@ -158,14 +160,6 @@ def _configure_before_faiss() -> KernelChoice:
 KERNEL_CHOICE: Final = _configure_before_faiss()
 
 import faiss  # noqa: E402  (must follow the core-type choice above)
-
-
-def usable_cores() -> int:
-    """Cores this process may run on (its CPU affinity), at least 1."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def configure_threads(n_threads: int | None = None) -> int:
