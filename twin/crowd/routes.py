@@ -23,7 +23,6 @@ from scipy.sparse.csgraph import dijkstra
 
 from twin.scenario import RoutesConfig
 from twin.site.model import Route, Site
-from twin.site.walkgraph import route_line
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -146,13 +145,7 @@ class RoutePlanner:
                 )
                 if on_graph_m > config.max_detour * shortest.length_m:
                     break
-                line = route_line(
-                    site.walk_graph,
-                    nodes,
-                    start.position,
-                    end.position,
-                    edge_coords=site.edge_coords,
-                )
+                line = site.line_along(nodes, start.position, end.position)
                 if line.length > config.max_detour * shortest.length_m:
                     break
                 routes.append(

@@ -237,16 +237,15 @@ class Site:
             paths = nx.single_source_dijkstra_path(self.walk_graph, origin.node, weight="length_m")
             self._paths_from[origin.node] = paths
         nodes = tuple(paths[destination.node])
-        line = route_line(
-            self.walk_graph,
-            nodes,
-            origin.position,
-            destination.position,
-            edge_coords=self.edge_coords,
-        )
+        line = self.line_along(nodes, origin.position, destination.position)
         route = Route(origin_id, destination_id, nodes, line, float(line.length))
         self._routes[key] = route
         return route
+
+    def line_along(self, nodes: Sequence[int], origin: Point, destination: Point) -> LineString:
+        """The line from ``origin`` along the walk-graph ``nodes`` to ``destination`` (m), joined
+        from the site's table of edge coordinates (`twin.site.walkgraph.route_line`)."""
+        return route_line(self.walk_graph, nodes, origin, destination, edge_coords=self.edge_coords)
 
     @property
     def edge_coords(self) -> Mapping[tuple[int, int], NDArray[np.float64]]:
