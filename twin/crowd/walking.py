@@ -133,6 +133,7 @@ class CrowdResult:
     end_s: FloatArray  # per pedestrian: when they left it (after any dwell)
 
 
+@cycle_collection_paused()  # millions of events, none in a reference cycle
 def simulate_crowd(
     site: Site,
     trips: Trips,
@@ -149,24 +150,7 @@ def simulate_crowd(
     walkers still on site then (what :func:`on_site_from` keeps for a warm start; it saves building
     the others).
     """
-    with cycle_collection_paused():  # millions of events, none in a reference cycle
-        return _simulate_crowd(
-            site,
-            trips,
-            crowd or CrowdConfig(),
-            on_progress=on_progress,
-            passes_from_s=passes_from_s,
-        )
-
-
-def _simulate_crowd(
-    site: Site,
-    trips: Trips,
-    crowd: CrowdConfig,
-    *,
-    on_progress: Callable[[float], None] | None,
-    passes_from_s: float | None,
-) -> CrowdResult:
+    crowd = crowd or CrowdConfig()
     walkways = build_walkways(site, crowd)
     bottleneck_edges = np.flatnonzero(walkways.bottleneck_ped_s > 0)
     edge_bottleneck = np.full(len(walkways), -1, dtype=np.int64)

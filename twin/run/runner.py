@@ -126,6 +126,7 @@ def _service_model(
     return measured
 
 
+@cycle_collection_paused()  # every stage makes millions of short-lived objects
 def run_simulation(
     scenario: Scenario,
     *,
@@ -139,13 +140,6 @@ def run_simulation(
     seed; a later day has its own walkers and captures, the same people coming back with the same
     faces, and the same watchlist.
     """
-    with cycle_collection_paused():  # every stage makes millions of short-lived objects
-        return _run_simulation(scenario, seed=seed, day=day, progress=progress)
-
-
-def _run_simulation(
-    scenario: Scenario, *, seed: int | None, day: int, progress: RunProgress | None
-) -> RunOutput:
     progress = progress or _Silent()
     seed = scenario.seed if seed is None else seed
     streams = streams_for(seed, day=day)
