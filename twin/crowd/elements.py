@@ -46,6 +46,12 @@ def route_elements(
     exit_bottleneck: int,
     stretch_m: float,
 ) -> RouteElements:
+    """``route``'s elements in walking order, joined into stretches of at least ``stretch_m`` (m).
+
+    ``edge_bottleneck``: per walk-graph edge, the bottleneck (gate) it belongs to, or -1; a walker
+    passes a bottleneck where it steps onto it, once however many of its edges it walks.
+    ``exit_bottleneck``: the gate of the station exit the route leaves from, or -1.
+    """
     cells: list[int] = []
     lengths: list[float] = []
     bottlenecks: list[int] = []
@@ -58,15 +64,19 @@ def route_elements(
         cells.append(CONNECTOR)
         lengths.append(lead_m)
         bottlenecks.append(exit_bottleneck)
+    on_structure = -1  # the bottleneck the walker is on (passed when it stepped onto it)
     for a, b in zip(route.nodes[:-1], route.nodes[1:], strict=True):
         edge = walkways.edge_index[(a, b) if a < b else (b, a)]
         first_cell = int(walkways.edge_first_cell[edge])
         n = int(walkways.edge_cells[edge])
         order = range(first_cell, first_cell + n)
+        structure = int(edge_bottleneck[edge])
+        gate = structure if structure != on_structure else -1
+        on_structure = structure
         for number, cell in enumerate(order if a < b else reversed(order)):
             cells.append(cell)
             lengths.append(float(walkways.cell_length_m[cell]))
-            bottlenecks.append(int(edge_bottleneck[edge]) if number == 0 else -1)
+            bottlenecks.append(gate if number == 0 else -1)
     if tail_m > 0 or not cells:
         cells.append(CONNECTOR)
         lengths.append(tail_m)

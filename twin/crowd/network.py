@@ -13,6 +13,11 @@ for 7/11 in stairs), bridges, tunnels and street crossings at ``capacity.walkway
 (SFPE Handbook: 1.32 ped/(m s)) times the timetable's ``exit_width_m``. Steps are also walked slower
 (``capacity.stairs_speed_factor``, SFPE Handbook: 1.08 / 1.40 = 0.77).
 
+A bridge, tunnel or flight of steps that the map cuts into several edges (at junctions, or where it
+is tagged in pieces) is **one bottleneck** (:func:`bottleneck_structures`): edges of one kind and
+name that meet end to end share one gate, whose capacity is that of their narrowest piece, and a
+walker crossing several of them passes it once.
+
 Edges are cut into **cells** of at most ``capacity.cell_m``: a walker re-evaluates its speed from the
 density on entering each cell. Densities are counted over at least ``capacity.min_cell_m`` of a cell's
 length (a junction's short piece of walkway is shorter than a walker is deep), for speed, storage and
@@ -142,6 +147,64 @@ def build_walkways(site: Site, crowd: CrowdConfig) -> Walkways:
         cell_area_m2=np.maximum(cell_length, capacity.min_cell_m) * width_m[cell_edge],
         edge_first_cell=first,
         edge_cells=cells,
+    )
+
+
+@dataclass(frozen=True)
+class BottleneckStructures:
+    """Bottleneck edges grouped into the structures walkers pass once (a bridge in several pieces)."""
+
+    #: Per walk-graph edge: its structure (index into ``edges``), or -1 when it is no bottleneck.
+    edge_structure: IntArray
+    #: Per structure: its edges, ascending.
+    edges: tuple[tuple[int, ...], ...]
+    #: Per structure: flow capacity, ped/s (its narrowest piece's).
+    capacity_ped_s: FloatArray
+
+    def __len__(self) -> int:
+        return len(self.edges)
+
+
+def bottleneck_structures(site: Site, walkways: Walkways) -> BottleneckStructures:
+    """Group ``walkways``' bottleneck edges into structures: edges of the same kind and name (both
+    unnamed counts as the same) that share a node are one structure, so a bridge the map cuts at
+    its junctions is one bottleneck. Structures are numbered by their lowest edge."""
+    is_bottleneck = walkways.bottleneck_ped_s > 0
+    parent = list(range(len(walkways)))
+
+    def root(edge: int) -> int:
+        while parent[edge] != edge:
+            parent[edge] = parent[parent[edge]]
+            edge = parent[edge]
+        return edge
+
+    graph = site.walk_graph
+    for node in graph.nodes:
+        by_kind_and_name: dict[tuple[str, str], list[int]] = {}
+        for other in graph.neighbors(node):
+            edge = walkways.edge_index[(node, other) if node < other else (other, node)]
+            if is_bottleneck[edge]:
+                by_kind_and_name.setdefault((walkways.kind[edge], walkways.name[edge]), []).append(
+                    edge
+                )
+        for meeting in by_kind_and_name.values():
+            for edge in meeting[1:]:
+                a, b = root(meeting[0]), root(edge)
+                if a != b:
+                    parent[max(a, b)] = min(a, b)
+    members: dict[int, list[int]] = {}
+    for edge in np.flatnonzero(is_bottleneck).tolist():
+        members.setdefault(root(edge), []).append(edge)
+    groups = [members[r] for r in sorted(members)]
+    edge_structure = np.full(len(walkways), -1, dtype=np.int64)
+    for number, group in enumerate(groups):
+        edge_structure[group] = number
+    return BottleneckStructures(
+        edge_structure=edge_structure,
+        edges=tuple(tuple(group) for group in groups),
+        capacity_ped_s=np.array(
+            [walkways.bottleneck_ped_s[group].min() for group in groups], dtype=np.float64
+        ),
     )
 
 

@@ -30,19 +30,29 @@ reached each point), densities per walkway and minute (`twin.crowd.density`), tr
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
+import networkx as nx
 import numpy as np
 import numpy.typing as npt
+import shapely
 import simpy
 
 from twin.crowd.demand import Trips
 from twin.crowd.elements import RouteElements, element_times, route_elements
 from twin.crowd.fundamental import GAMMA_PED_M2, JAM_DENSITY_PED_M2, storage_density_ped_m2
 from twin.crowd.gates import Gate
-from twin.crowd.network import Walkways, build_walkways, capacity_headway_s, station_exits
+from twin.crowd.network import (
+    Walkways,
+    bottleneck_structures,
+    build_walkways,
+    capacity_headway_s,
+    station_exits,
+)
 from twin.crowd.pass_timing import pass_catalogue
 from twin.crowd.records import (
     Holds,
@@ -76,6 +86,8 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 PROGRESS_STEP_S = 600.0
+# Walkers are released to the simulation this far ahead of their start, s (simulated clock).
+_RELEASE_STEP_S = 60.0
 # Room in a cell is compared with this slack, walkers (shares are summed in floating point).
 _ROOM_TOLERANCE = 1e-9
 
@@ -88,10 +100,22 @@ Pairs = tuple[tuple[int, float], ...]
 Stretch = tuple[int, Pairs, int, float, float, float]
 
 
-def walk_plan(elements: RouteElements) -> tuple[tuple[Stretch, ...], float]:
-    """A route's stretches as plain tuples for the walk, and the length of the walk from the walk
-    graph to its destination's door (m; -1 when the route does not end with one): that last stretch
-    touches no cell and nothing waits for its end, so it is timed without an event."""
+class WalkPlan(NamedTuple):
+    """A route as the walk's inner loop reads it."""
+
+    stretches: tuple[Stretch, ...]
+    #: The walk from the route's origin to the walk graph when nothing can hold it up there (no
+    #: cells, no bottleneck), m; -1 when the first stretch is not such a walk. The walker is
+    #: started where it ends, at the time it gets there: it takes no event of its own.
+    lead_m: float
+    #: The walk from the walk graph to the destination's door, m (-1 when the route does not end
+    #: with one): it touches no cell and nothing waits for its end, so it takes no event either.
+    door_m: float
+
+
+def walk_plan(elements: RouteElements) -> WalkPlan:
+    """A route's stretches as plain tuples for the walk, with its free walks to and from the walk
+    graph split off (:class:`WalkPlan`)."""
     stretches = list(
         zip(
             elements.stretch_bottleneck,
@@ -111,7 +135,47 @@ def walk_plan(elements: RouteElements) -> tuple[tuple[Stretch, ...], float]:
     door_m = -1.0
     if stretches and not stretches[-1][1] and stretches[-1][0] < 0:
         door_m = stretches.pop()[3]
-    return tuple(stretches), door_m
+    lead_m = -1.0
+    if stretches and not stretches[0][1] and stretches[0][0] < 0:
+        lead_m = stretches.pop(0)[3]
+    return WalkPlan(tuple(stretches), lead_m, door_m)
+
+
+class _Starting(simpy.Process):
+    """A process that starts ``delay_s`` (s) from now: resumed first by a timeout then, where
+    ``env.process`` would take an event to start it now and another to wait (one event less per
+    walker)."""
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        generator: Generator[simpy.Event, object, None],
+        delay_s: float,
+    ) -> None:
+        simpy.Event.__init__(self, env)
+        self._generator = generator
+        self._target = env.timeout(delay_s)
+        self._target.callbacks.append(self._resume)
+
+
+def _structure_name(walkways: Walkways, edges: tuple[int, ...]) -> str:
+    """A bottleneck's name in results: kind, walkway name and walk-graph edges."""
+    first = edges[0]
+    label = f"edge {first}" if len(edges) == 1 else "edges " + ", ".join(map(str, edges))
+    return f"{walkways.kind[first]}: {walkways.name[first] or 'unnamed'} ({label})"
+
+
+def _structure_middle(
+    graph: nx.Graph, walkways: Walkways, edges: tuple[int, ...]
+) -> tuple[float, float]:
+    """Where a bottleneck is shown (m): halfway along it when its edges join into one line, else
+    the middle of its longest edge."""
+    lines = [graph.edges[walkways.edge_key[e]]["geometry"] for e in edges]
+    merged = shapely.line_merge(shapely.MultiLineString(lines)) if len(lines) > 1 else lines[0]
+    if not isinstance(merged, shapely.LineString):
+        merged = lines[int(np.argmax([walkways.length_m[e] for e in edges]))]
+    middle = merged.interpolate(0.5, normalized=True)
+    return (float(middle.x), float(middle.y))
 
 
 @dataclass(frozen=True)
@@ -152,33 +216,21 @@ def simulate_crowd(
     """
     crowd = crowd or CrowdConfig()
     walkways = build_walkways(site, crowd)
-    bottleneck_edges = np.flatnonzero(walkways.bottleneck_ped_s > 0)
-    edge_bottleneck = np.full(len(walkways), -1, dtype=np.int64)
-    edge_bottleneck[bottleneck_edges] = np.arange(bottleneck_edges.size)
+    structures = bottleneck_structures(site, walkways)
+    edge_bottleneck = structures.edge_structure
     exits = station_exits(site, crowd)
-    exit_bottleneck = {
-        entrance: bottleneck_edges.size + n for n, entrance in enumerate(sorted(exits))
-    }
+    exit_bottleneck = {entrance: len(structures) + n for n, entrance in enumerate(sorted(exits))}
+    graph = site.walk_graph
     names = tuple(
-        [
-            f"{walkways.kind[e]}: {walkways.name[e] or 'unnamed'} (edge {e})"
-            for e in bottleneck_edges
-        ]
+        [_structure_name(walkways, edges) for edges in structures.edges]
         + [f"station exit: {site.entrances[e].name}" for e in sorted(exits)]
     )
-    graph = site.walk_graph
-    middles = [
-        graph.edges[walkways.edge_key[e]]["geometry"].interpolate(0.5, normalized=True)
-        for e in bottleneck_edges
-    ]
+    middles = [_structure_middle(graph, walkways, edges) for edges in structures.edges]
     bottleneck_xy = np.array(
-        [(p.x, p.y) for p in middles]
-        + [(site.entrances[e].x_m, site.entrances[e].y_m) for e in sorted(exits)],
+        middles + [(site.entrances[e].x_m, site.entrances[e].y_m) for e in sorted(exits)],
         dtype=np.float64,
     ).reshape(-1, 2)
-    capacity_ped_s = [float(walkways.bottleneck_ped_s[e]) for e in bottleneck_edges] + [
-        exits[e] for e in sorted(exits)
-    ]
+    capacity_ped_s = structures.capacity_ped_s.tolist() + [exits[e] for e in sorted(exits)]
 
     # Route choices per origin-destination pair; each walker's route by its uniform draw.
     n_entrances = len(site.entrances)
@@ -301,7 +353,11 @@ def simulate_crowd(
         # The stretch it stands on: its cells with its shares of them, and its only cell (or -1).
         held: Pairs = ()
         held_single = -1
-        plan, door_m = plans[route_list[index]]
+        plan, lead_m, door_m = plans[route_list[index]]
+        if lead_m >= 0.0:  # started where its free walk to the walk graph ends (`departures`)
+            t_in[k] = start_s[index]
+            t_out[k] = env.now
+            k += 1
         for bottleneck, pairs, single, length_m, area_m2, factor in plan:
             if bottleneck >= 0:
                 gate = gates[bottleneck]
@@ -368,7 +424,8 @@ def simulate_crowd(
             t_in[k] = now
             t_out[k] = now + duration
             k += 1
-            yield timeout(duration)
+            if duration > 0.0:  # a station exit's own walk of 0 m takes no event
+                yield timeout(duration)
         now = env.now
         if held:
             leave(held)
@@ -378,16 +435,30 @@ def simulate_crowd(
             t_out[k] = now + door_m / free
 
     start_s = trips.start_s.tolist()
+    # Each walker's process starts where nothing can hold it up any more: at its origin, or at the
+    # end of its free walk to the walk graph (`WalkPlan.lead_m`), in the order they get there.
+    lead_m = np.array([plan.lead_m for plan in plans], dtype=np.float64)[route_of]
+    launch_s = np.where(lead_m >= 0.0, trips.start_s + lead_m / trips.speed_m_s, trips.start_s)
+    launch_order = np.argsort(launch_s, kind="stable")
 
     def departures() -> Generator[simpy.Event, object, None]:
-        for index, departs in enumerate(start_s):
-            yield env.timeout(max(0.0, departs - env.now))
-            env.process(walker(index))
+        """Release the walkers minute by minute, each to start at its own time."""
+        order = launch_order.tolist()
+        at_s = launch_s[launch_order].tolist()
+        begin = 0
+        while begin < len(order):
+            until = env.now + _RELEASE_STEP_S
+            end = bisect_left(at_s, until, lo=begin)
+            for index, at in zip(order[begin:end], at_s[begin:end], strict=True):
+                _Starting(env, walker(index), max(0.0, at - env.now))
+            begin = end
+            if begin < len(order):
+                yield env.timeout(max(_RELEASE_STEP_S, at_s[begin] - env.now))
 
     env.process(departures())
     if on_progress is not None and len(trips):
         clock = env.now
-        last = float(trips.start_s[-1])
+        last = float(launch_s.max())
         while clock < last:
             clock = min(clock + PROGRESS_STEP_S, last)
             env.run(until=clock)
