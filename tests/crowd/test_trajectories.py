@@ -87,3 +87,17 @@ def test_whereabouts_follow_the_walk_as_it_happened() -> None:
     assert slow > 0  # the crowded corridor slowed some of them below their free speed
     _, on_site = where.track(0, np.array([trips.start_s[0] - 5.0]))
     assert not on_site[0]
+
+
+def test_the_walking_direction_at_a_routes_very_start_points_along_it() -> None:
+    from shapely.geometry import LineString
+
+    from twin.crowd.records import points_and_directions
+
+    line = LineString([(0.0, 0.0), (10.0, 0.0), (10.0, 10.0)])
+    along_m = np.array([0.0, 0.2, 5.0, 15.0, 20.0])
+    here, direction = points_and_directions(np.full(5, line, dtype=object), along_m)
+    assert here == pytest.approx(np.array([[0, 0], [0.2, 0], [5, 0], [10, 5], [10, 10]]))
+    # Along +x on the first leg (the start included), along +y on the second (the end included).
+    assert (direction[:3, 0] > 0).all() and np.abs(direction[:3, 1]).max() < 1e-12
+    assert (direction[3:, 1] > 0).all() and np.abs(direction[3:, 0]).max() < 1e-12

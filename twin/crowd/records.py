@@ -179,6 +179,25 @@ def routes_passes(site: Site, routes: Sequence[Route]) -> list[RoutePasses]:
     return [known[key] for key in keys]
 
 
+def points_and_directions(
+    lines: npt.NDArray[np.object_], along_m: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Where on each of ``lines`` a walker ``along_m`` metres from its start is (n x 2, m), and
+    its walking direction there: the chord from half a metre behind to half a metre ahead
+    (n x 2, m), both ends kept on the line (its start and end are where the walk begins and ends,
+    and a distance below 0 would count from the end)."""
+    here, ahead, behind = np.split(
+        shapely.get_coordinates(
+            shapely.line_interpolate_point(
+                np.tile(lines, 3),
+                np.concatenate([along_m, along_m + 0.5, np.maximum(along_m - 0.5, 0.0)]),
+            )
+        ),
+        3,
+    )
+    return here, ahead - behind
+
+
 def _routes_passes(site: Site, routes: list[Route]) -> list[RoutePasses]:
     camera_index = site.derived(
         "camera index", lambda: {camera.camera_id: i for i, camera in enumerate(site.cameras)}
@@ -198,20 +217,10 @@ def _routes_passes(site: Site, routes: list[Route]) -> list[RoutePasses]:
         axis=1,
     ).reshape(-1, SAMPLES)
     flat_m = sample_m.ravel()
-    # Where each sample is, and half a metre ahead and behind (the walking direction): one call
-    # for every route.
     lines = np.repeat(np.array([route.line for route in routes], dtype=object), counts * SAMPLES)
-    here, ahead, behind = np.split(
-        shapely.get_coordinates(
-            shapely.line_interpolate_point(
-                np.tile(lines, 3), np.concatenate([flat_m, flat_m + 0.5, flat_m - 0.5])
-            )
-        ),
-        3,
-    )
+    here, walk = points_and_directions(lines, flat_m)
     apex = site.derived("camera apexes", lambda: _camera_apexes(site))
     to_camera = np.repeat(apex[camera], SAMPLES, axis=0) - here
-    walk = ahead - behind
     cross = walk[:, 0] * to_camera[:, 1] - walk[:, 1] * to_camera[:, 0]
     dot = np.einsum("ij,ij->i", walk, to_camera)
     facing = np.degrees(np.arctan2(np.abs(cross), dot))

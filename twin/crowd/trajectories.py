@@ -20,6 +20,7 @@ import numpy.typing as npt
 import shapely
 
 from twin.crowd.demand import Trips
+from twin.crowd.records import points_and_directions
 from twin.crowd.walking import CrowdResult
 from twin.site.model import Route
 
@@ -161,10 +162,7 @@ def trajectories(
             continue
         line = crowd.routes[r].line
         m = along[chosen]
-        xy = shapely.get_coordinates(shapely.line_interpolate_point(line, m))
-        ahead = shapely.get_coordinates(shapely.line_interpolate_point(line, m + 0.5))
-        behind = shapely.get_coordinates(shapely.line_interpolate_point(line, m - 0.5))
-        tangent = ahead - behind
+        xy, tangent = points_and_directions(np.full(m.size, line, dtype=object), m)
         norm = np.hypot(*tangent.T)
         normal = (
             np.stack([-tangent[:, 1], tangent[:, 0]], axis=1)
