@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from twin.matcher import Matcher, MatcherInputError, ServiceTimeTable, measure_service_times
+from twin.matcher.timing import MAX_BLOCK, ServiceTimeDraws
 
 
 def _table() -> ServiceTimeTable:
@@ -121,3 +122,76 @@ def test_draws_are_reproducible_and_bounded(batch_size, seed) -> None:
     low = 0.001
     high = 0.030 * max(1.0, batch_size / 16)
     assert all(low <= t <= high + 1e-12 for t in first)
+
+
+class _FixedUniform:
+    """Stands in for a generator whose next uniform is ``quantile``."""
+
+    def __init__(self, quantile: float) -> None:
+        self.quantile = quantile
+
+    def random(self) -> float:
+        return self.quantile
+
+
+def _read_off(table: ServiceTimeTable, batch_size: int, quantile: float) -> float:
+    """The module docstring's rule, read off the table step by step."""
+
+    def at(samples: tuple[float, ...]) -> float:
+        return samples[min(int(quantile * len(samples)), len(samples) - 1)]
+
+    sizes = table.batch_sizes
+    if batch_size >= sizes[-1]:
+        return at(table.samples_s[-1]) * batch_size / sizes[-1]
+    if batch_size <= sizes[0]:
+        return at(table.samples_s[0])
+    if batch_size in sizes:
+        return at(table.samples_s[sizes.index(batch_size)])
+    hi = next(i for i, size in enumerate(sizes) if size > batch_size)
+    weight = (batch_size - sizes[hi - 1]) / (sizes[hi] - sizes[hi - 1])
+    low, high = at(table.samples_s[hi - 1]), at(table.samples_s[hi])
+    return low + weight * (high - low)
+
+
+@given(st.integers(1, 40), st.floats(0.0, 1.0, exclude_max=True))
+def test_a_draw_reads_the_table_at_its_uniform(batch_size: int, quantile: float) -> None:
+    table = ServiceTimeTable(
+        batch_sizes=(2, 4, 16, 24),
+        samples_s=((0.002, 0.001), (0.004, 0.006, 0.005), (0.02, 0.01, 0.03, 0.04), (0.05,)),
+    )
+    for _ in range(2):  # the second read comes from the table's kept plan
+        drawn = table.sample_s(batch_size, _FixedUniform(quantile))  # type: ignore[arg-type]
+        assert drawn == _read_off(table, batch_size, quantile)
+
+
+@pytest.mark.parametrize(
+    ("sizes", "max_batch"),
+    [
+        ([1] * 50, 4),  # the bound is loose: many short blocks
+        ([4] * 50, 4),  # every batch full: one exact block
+        ([1, 3, 16, 2, 40, 1, 1, 7, 33, 9] * 20, 40),  # beyond the table, between its sizes
+        ([1] * (MAX_BLOCK + 10), 1),  # longer than one block
+    ],
+)
+def test_block_draws_are_the_per_call_draws(sizes: list[int], max_batch: int) -> None:
+    table = _table()
+    per_call_rng, block_rng = np.random.default_rng(11), np.random.default_rng(11)
+    per_call = [table.sample_s(size, per_call_rng) for size in sizes]
+    draws = table.draws(block_rng, searches=sum(sizes), max_batch=max_batch)
+    assert [draws(np.zeros(size)) for size in sizes] == per_call
+    # never drawn ahead of the batches that came: the generator is where per-call draws left it
+    assert block_rng.bit_generator.state == per_call_rng.bit_generator.state
+    assert block_rng.random() == per_call_rng.random()
+
+
+def test_block_draws_run_no_further_ahead_than_the_batches_certain_to_come() -> None:
+    rng, reference = np.random.default_rng(5), np.random.default_rng(5)
+    draws = ServiceTimeDraws(_table(), rng, searches=10, max_batch=4)
+    draws(np.zeros(1))
+    reference.random(3)  # 10 searches in batches of at most 4: at least 3 batches
+    assert rng.bit_generator.state == reference.bit_generator.state
+
+
+def test_block_draws_refuse_an_empty_batch_limit() -> None:
+    with pytest.raises(MatcherInputError, match="max_batch"):
+        ServiceTimeDraws(_table(), np.random.default_rng(0), searches=1, max_batch=0)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -96,3 +97,86 @@ def test_unsorted_arrivals_are_refused() -> None:
         run_pipeline(
             np.array([2.0, 1.0]), max_batch=2, max_wait_s=0.0, service_time=constant(0.001)
         )
+
+
+def test_worker_waiting_for_a_deadline_wakes_as_soon_as_the_batch_fills() -> None:
+    # The first two fill a batch long before the first's 1 s deadline; so do the next two, the
+    # first of which came while the worker was busy.
+    arrivals = np.array([0.0, 0.1, 0.55, 0.8, 3.0])
+    result = run_pipeline(arrivals, max_batch=2, max_wait_s=1.0, service_time=constant(0.5))
+    np.testing.assert_array_equal(result.start_s, [0.1, 0.1, 0.8, 0.8, 4.0])
+    np.testing.assert_array_equal(result.batch_id, [0, 0, 1, 1, 2])
+
+
+def test_an_early_fill_leaves_no_wake_up_behind() -> None:
+    # The filled batch's deadline (1 s) passes while a later face waits for its own: the worker
+    # must not be resumed by the first deadline.
+    arrivals = np.array([0.0, 0.01, 0.9])
+    result = run_pipeline(arrivals, max_batch=2, max_wait_s=1.0, service_time=constant(0.05))
+    np.testing.assert_array_equal(result.start_s, [0.01, 0.01, 1.9])
+
+
+@pytest.mark.parametrize(
+    ("arrivals_64ths", "first_service_s", "batch_id"),
+    [
+        # The face after the one that armed the deadline arrives at the deadline: it joins.
+        ([0, 2], 1.0, [0, 0]),
+        # Several at the deadline: the one pending when the deadline falls joins, the rest wait.
+        ([0, 1, 2, 2, 2], 1.0, [0, 0, 0, 1, 1]),
+        # The face pending since the first armed the deadline joins, and so does the next one.
+        ([0, 2, 2, 2, 2], 1.0, [0, 0, 0, 1, 1]),
+        # A deadline the worker armed on finishing a batch: one pending at the deadline joins.
+        ([0, 5, 7, 7, 7], 1 / 16, [0, 1, 1, 1, 2]),
+    ],
+)
+def test_faces_captured_at_a_deadline_are_ordered_as_documented(
+    arrivals_64ths: list[int], first_service_s: float, batch_id: list[int]
+) -> None:
+    arrivals = np.array(arrivals_64ths) / 64  # exact: ties are real ties
+
+    def service(batch: np.ndarray) -> float:
+        return first_service_s if batch[0] == 0 else 1.0
+
+    result = run_pipeline(arrivals, max_batch=8, max_wait_s=1 / 32, service_time=service)
+    np.testing.assert_array_equal(result.batch_id, batch_id)
+
+
+def test_a_batch_filled_at_its_deadline_goes_before_the_next_face_at_that_instant() -> None:
+    result = run_pipeline(
+        np.array([0.0, 1 / 32, 1 / 32]), max_batch=2, max_wait_s=1 / 32, service_time=constant(1.0)
+    )
+    np.testing.assert_array_equal(result.batch_id, [0, 0, 1])
+    # queued: the first, the second (batch full), the batch taken, the third; its batch taken
+    np.testing.assert_array_equal(result.depth, [1, 2, 0, 1, 0])
+    np.testing.assert_array_equal(result.depth_time_s, [0.0, 1 / 32, 1 / 32, 1 / 32, 1 + 1 / 32])
+
+
+def test_a_lone_face_costs_three_events(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Its capture, its batch's deadline (an event scheduled as its own timer) and its service.
+    processed: list[simpy.Event] = []
+
+    class Counting(simpy.Environment):
+        def step(self) -> None:
+            if self._queue:
+                processed.append(self._queue[0][3])
+            super().step()
+
+    monkeypatch.setattr(simpy, "Environment", Counting)
+    run_pipeline(np.array([10.0]), max_batch=8, max_wait_s=0.02, service_time=constant(0.005))
+    steps = [event for event in processed if not isinstance(event, simpy.events.Initialize)]
+    assert [type(event) for event in steps] == [
+        simpy.Timeout,
+        simpy.Process,  # the capture process ending: nothing waits for it
+        simpy.Event,
+        simpy.Timeout,
+    ]
+
+
+def test_batches_are_handed_read_only_index_views() -> None:
+    def service(batch: np.ndarray) -> float:
+        with pytest.raises(ValueError):
+            batch[0] = -1
+        return 0.001
+
+    result = run_pipeline(np.arange(10.0), max_batch=4, max_wait_s=0.0, service_time=service)
+    np.testing.assert_array_equal(result.batch_size, np.ones(10))

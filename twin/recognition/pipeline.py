@@ -7,15 +7,25 @@ grows. Each batch's service time is real: either the measured wall time of that 
 call, or a time drawn from the real matcher's timings measured on this machine at that batch size
 (`twin.matcher.timing`); see `ServiceTime`. So a face's latency is queueing plus real compute, and the
 queue's depth is a real consequence of the site's load.
+
+Events: a capture process holds one timeout per face; the worker holds one timeout per batch's
+service and sleeps on one event per batch, scheduled for the batch's deadline (the oldest face's
+arrival plus ``max_wait_s``) so that it is its own timer. A face that comes to an idle worker arms
+that deadline from the capture process; the worker arms it when a face is already waiting as it
+finishes a batch. If the batch fills first, the capture process resumes the worker now through a
+fresh event that takes over the sleeping event's callbacks (which is then processed with none).
+Faces captured at the very instant of a deadline are ordered as a deadline timeout that succeeds a
+separate wake-up event would order them: the capture timeout pending when the deadline falls is
+processed before the worker takes its batch, and so is, when a face's arrival armed the deadline,
+the one pending since then (`let_deadline_arrivals_in`).
 """
 
 from __future__ import annotations
 
-from collections import deque
+import math
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from functools import partial
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -28,7 +38,8 @@ PROGRESS_STEP_S = 600.0
 
 
 class ServiceTime(Protocol):
-    """How long the matcher takes for one micro-batch (seconds). ``batch`` holds search indices."""
+    """How long the matcher takes for one micro-batch (seconds). ``batch`` holds search indices
+    (a read-only view)."""
 
     def __call__(self, batch: IntArray) -> float: ...
 
@@ -77,25 +88,11 @@ class PipelineResult:
         return self.done_s - self.start_s
 
 
-@dataclass
-class _WorkerState:
-    """The worker's pending wake-up, what it waits for ("first" face or a "fill"ed batch), busy time."""
-
-    wake: simpy.Event | None = None
-    waiting_for: str | None = None
-    busy_s: float = 0.0
-
-    def wait(self, env: simpy.Environment, waiting_for: str) -> simpy.Event:
-        """A fresh event the worker sleeps on until a face arrives or a batch fills."""
-        self.wake = env.event()
-        self.waiting_for = waiting_for
-        return self.wake
-
-
-def _wake(event: simpy.Event, _: simpy.Event) -> None:
-    """Wake the worker sleeping on ``event`` unless something woke it already."""
-    if not event.triggered:
-        event.succeed()
+#: Why the sleeping worker was resumed: its batch's deadline came (its wake-up event, scheduled for
+#: the deadline, was processed), or it is to take a batch now (a face came to an idle worker that
+#: need not wait, or the batch filled before the deadline).
+_DEADLINE: Final = "deadline"
+_NOW: Final = "now"
 
 
 def run_pipeline(
@@ -110,59 +107,118 @@ def run_pipeline(
     n = len(arrival_s)
     if n and np.any(np.diff(arrival_s) < 0):
         raise ValueError("arrival_s must be sorted")
-    # Per search, as plain lists: most batches hold a face or two, which numpy would index slower.
-    start = [0.0] * n
-    done = [0.0] * n
-    batch_of = [0] * n
-    size_of = [0] * n
+    arrivals = arrival_s.tolist()
+    searches = np.arange(n, dtype=np.int64)
+    searches.flags.writeable = False  # each batch is handed a view of its slice
+    env = simpy.Environment(initial_time=arrivals[0] if n else 0.0)
+    # The queue is first come, first served over search indices: searches [taken, arrived) wait.
+    arrived = 0
+    taken = 0
     depth_time: list[float] = []
     depth: list[int] = []
-    arrivals = arrival_s.tolist()
-    env = simpy.Environment(initial_time=arrivals[0] if n else 0.0)
-    queue: deque[int] = deque()
-    worker_state = _WorkerState()
+    # Per batch, in order (batches cover the searches in index order).
+    batch_start: list[float] = []
+    batch_done: list[float] = []
+    batch_sizes: list[int] = []
+    busy_s = 0.0
+    # The event the worker sleeps on, and whether the capture process may resume it: "idle" (queue
+    # empty: the next face arms its deadline or resumes it now), "filling" (scheduled for the
+    # deadline: a full batch resumes it now) or None (nothing to do for the capture process).
+    wake = env.event()
+    waiting: str | None = None
+    armed_at_arrived = -1  # ``arrived`` when a face armed the deadline; -1 when the worker did
+    next_capture_s = math.inf  # when the capture process's pending timeout is due
 
-    def wake_worker() -> None:
-        event = worker_state.wake
-        if event is not None and not event.triggered:
-            event.succeed()
+    def arm(event: simpy.Event, deadline_s: float, now: float) -> None:
+        """Schedule the worker's ``event`` for ``deadline_s``: triggered now, processed then (its
+        own timer, as a Timeout is)."""
+        event._ok = True
+        event._value = _DEADLINE
+        env.schedule(event, delay=deadline_s - now)
+
+    def resume_now() -> None:
+        """Resume the worker sleeping on ``wake`` (scheduled for its deadline) now: a fresh event
+        takes over its callbacks; ``wake`` stays scheduled, with none."""
+        nonlocal waiting
+        at_once = env.event()
+        at_once.callbacks, wake.callbacks = wake.callbacks, []
+        at_once.succeed(_NOW)
+        waiting = None
 
     def captures() -> Generator[simpy.Event, object, None]:
-        for index, at in enumerate(arrivals):
-            yield env.timeout(max(0.0, at - env.now))
-            queue.append(index)
-            depth_time.append(env.now)
-            depth.append(len(queue))
-            waiting_for = worker_state.waiting_for
-            if waiting_for == "first" or (waiting_for == "fill" and len(queue) >= max_batch):
-                wake_worker()
+        nonlocal arrived, waiting, armed_at_arrived, next_capture_s
+        timeout = env.timeout
+        for at in arrivals:
+            now = env.now
+            delay = max(0.0, at - now)
+            next_capture_s = now + delay  # the time Environment.schedule gives the timeout
+            yield timeout(delay)
+            now = env.now
+            arrived += 1
+            depth_time.append(now)
+            depth.append(arrived - taken)
+            if waiting == "filling":
+                if arrived - taken >= max_batch:
+                    resume_now()
+            elif waiting == "idle":
+                # The first face: the worker waits until its deadline unless the batch is already full.
+                deadline_s = at + max_wait_s
+                if max_batch > 1 and now < deadline_s:
+                    arm(wake, deadline_s, now)
+                    waiting = "filling"
+                    armed_at_arrived = arrived
+                else:
+                    waiting = None
+                    wake.succeed(_NOW)
+        next_capture_s = math.inf
 
     def worker() -> Generator[simpy.Event, object, None]:
-        batch_id = 0
+        nonlocal taken, wake, waiting, armed_at_arrived, busy_s
+        timeout, event = env.timeout, env.event
         while True:
-            if not queue:
-                yield worker_state.wait(env, "first")
-            deadline = arrivals[queue[0]] + max_wait_s
-            if len(queue) < max_batch and env.now < deadline:
-                # Woken by a full batch or by the oldest face's deadline, whichever comes first.
-                filled = worker_state.wait(env, "fill")
-                env.timeout(deadline - env.now).callbacks.append(partial(_wake, filled))
-                yield filled
-            worker_state.waiting_for = None
-            members = [queue.popleft() for _ in range(min(max_batch, len(queue)))]
-            depth_time.append(env.now)
-            depth.append(len(queue))
+            if taken == arrived:
+                wake = event()
+                waiting = "idle"
+                woken_by = yield wake
+            else:
+                now = env.now
+                deadline_s = arrivals[taken] + max_wait_s
+                if arrived - taken < max_batch and now < deadline_s:
+                    wake = event()
+                    arm(wake, deadline_s, now)
+                    waiting = "filling"
+                    armed_at_arrived = -1
+                    woken_by = yield wake
+                else:
+                    woken_by = _NOW
+            if woken_by == _DEADLINE:
+                waiting = None
+                if next_capture_s == env.now:  # a face arrives at the deadline's very instant
+                    yield from let_deadline_arrivals_in()
             began = env.now
-            took_s = float(service_time(np.array(members, dtype=np.int64)))
-            yield env.timeout(took_s)
-            worker_state.busy_s += took_s
-            finished, size = env.now, len(members)
-            for index in members:
-                start[index] = began
-                done[index] = finished
-                batch_of[index] = batch_id
-                size_of[index] = size
-            batch_id += 1
+            size = min(max_batch, arrived - taken)
+            first = taken
+            taken += size
+            depth_time.append(began)
+            depth.append(arrived - taken)
+            took_s = float(service_time(searches[first:taken]))
+            yield timeout(took_s)
+            busy_s += took_s
+            batch_start.append(began)
+            batch_done.append(env.now)
+            batch_sizes.append(size)
+
+    def let_deadline_arrivals_in() -> Generator[simpy.Event, object, None]:
+        """At a deadline that a face's capture timeout shares, let the capture process run first as
+        far as a deadline timeout followed by a wake-up event would (module docstring)."""
+        now = env.now
+        if armed_at_arrived == arrived:
+            # The capture's timeout pending since this deadline was armed comes before it.
+            yield env.event().succeed()
+            if arrived - taken >= max_batch:
+                return
+        if next_capture_s == now:
+            yield env.event().succeed()
 
     env.process(captures())
     env.process(worker())
@@ -175,13 +231,14 @@ def run_pipeline(
     env.run()
     if on_progress is not None:
         on_progress(env.now)
+    sizes = np.asarray(batch_sizes, dtype=np.int64)
     return PipelineResult(
         arrival_s=np.asarray(arrival_s, dtype=np.float64),
-        start_s=np.asarray(start, dtype=np.float64),
-        done_s=np.asarray(done, dtype=np.float64),
-        batch_id=np.asarray(batch_of, dtype=np.int64),
-        batch_size=np.asarray(size_of, dtype=np.int64),
+        start_s=np.repeat(np.asarray(batch_start, dtype=np.float64), sizes),
+        done_s=np.repeat(np.asarray(batch_done, dtype=np.float64), sizes),
+        batch_id=np.repeat(np.arange(len(sizes), dtype=np.int64), sizes),
+        batch_size=np.repeat(sizes, sizes),
         depth_time_s=np.asarray(depth_time, dtype=np.float64),
         depth=np.asarray(depth, dtype=np.int64),
-        busy_s=worker_state.busy_s,
+        busy_s=busy_s,
     )

@@ -109,11 +109,11 @@ def _service_model(
 ) -> ServiceTime:
     """Each micro-batch's service time: drawn from the measured table, or the batch's own real call."""
     if scenario.pipeline.service_time == "table":
-
-        def drawn(batch: IntArray) -> float:
-            return table.sample_s(len(batch), rng)
-
-        return drawn
+        return table.draws(
+            rng,
+            searches=len(matches.top1_id) * matches.frames,
+            max_batch=scenario.pipeline.max_batch,
+        )
 
     probes = matches.probes
     assert probes is not None  # kept by run_simulation when service_time == "measured"
