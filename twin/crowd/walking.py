@@ -41,6 +41,7 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 import simpy
+from simpy.events import NORMAL
 
 from twin.crowd.demand import Trips
 from twin.crowd.elements import RouteElements, element_times, route_elements
@@ -288,6 +289,7 @@ def simulate_crowd(
     speed = trips.speed_m_s.tolist()
 
     timeout = env.timeout
+    schedule = env.schedule
     expm1 = math.expm1
 
     def wake(cell: int) -> None:
@@ -349,6 +351,10 @@ def simulate_crowd(
 
     def walker(index: int) -> Generator[simpy.Event, object, None]:
         free = speed[index]
+        # The walker's own timer, re-armed for each stretch: a walk of a stretch is an event
+        # scheduled for its end (as a Timeout is), without making a Timeout per stretch.
+        walked = env.event()
+        walked._ok, walked._value = True, None
         k = offset_list[index]
         # The stretch it stands on: its cells with its shares of them, and its only cell (or -1).
         held: Pairs = ()
@@ -425,7 +431,9 @@ def simulate_crowd(
             t_out[k] = now + duration
             k += 1
             if duration > 0.0:  # a station exit's own walk of 0 m takes no event
-                yield timeout(duration)
+                walked.callbacks = []
+                schedule(walked, NORMAL, duration)
+                yield walked
         now = env.now
         if held:
             leave(held)
