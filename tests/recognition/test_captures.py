@@ -9,11 +9,15 @@ import pytest
 
 from tests.site_fixtures import tiny_site, write
 from twin.crowd.demand import generate_trips
-from twin.crowd.walking import Passes, simulate_crowd
+from twin.crowd.records import SAMPLES
+from twin.crowd.walking import Passes, PassSamples, simulate_crowd
+from twin.recognition import captures
 from twin.recognition.captures import (
     FACTOR_COLUMNS,
+    Captures,
     capture_opportunities,
     frames_with_face,
+    people_in_view,
     recognition_cameras,
 )
 from twin.scenario import CamerasConfig, Scenario
@@ -177,3 +181,73 @@ def test_a_plaza_morning_gives_sensible_factors(plaza_scenario: Scenario) -> Non
     assert np.median(result.blur_px) < 8.0
     assert np.all((result.pitch_deg > 0) & (result.pitch_deg < 90))
     assert np.all(result.pitch_deg[result.searched] <= plaza_scenario.cameras.max_pitch_deg)
+
+
+def random_passes(rng: np.random.Generator, n: int, cameras: int) -> tuple[Passes, PassSamples]:
+    """``n`` passes through ``cameras`` cameras around noon, with moments sampled across each."""
+    enter = np.sort(rng.uniform(NOON_S, NOON_S + 120.0, n))
+    exit_ = enter + rng.uniform(2.0, 30.0, n)
+    distance = rng.uniform(2.0, 15.0, (n, SAMPLES))
+    found = Passes(
+        pedestrian=rng.permutation(n).astype(np.int64),
+        camera=rng.integers(0, cameras, n),
+        enter_s=enter,
+        best_s=(enter + exit_) / 2,
+        exit_s=exit_,
+        px_per_m=np.full(n, 400.0),
+        distance_m=distance[:, 0],
+        facing_deg=rng.uniform(0.0, 90.0, n),
+        speed_m_s=rng.uniform(0.0, 1.6, n),
+    )
+    samples = PassSamples(
+        time_s=enter[:, None] + (exit_ - enter)[:, None] * rng.uniform(0.0, 1.0, (n, SAMPLES)),
+        distance_m=distance,
+        facing_deg=rng.uniform(0.0, 90.0, (n, SAMPLES)),
+        side=rng.choice([-1.0, 1.0], (n, SAMPLES)),
+        speed_m_s=rng.uniform(0.0, 1.6, (n, SAMPLES)),
+        lateral_m=rng.uniform(-1.0, 1.0, n),
+    )
+    return found, samples
+
+
+def test_people_in_view_counts_each_cameras_walkers_at_the_best_moment() -> None:
+    found, _ = random_passes(np.random.default_rng(8), 80, cameras=4)
+    same = found.camera[:, None] == found.camera[None, :]
+    inside = (found.enter_s[None, :] <= found.best_s[:, None]) & (
+        found.best_s[:, None] <= found.exit_s[None, :]
+    )
+    expected = np.sum(same & inside, axis=1)
+    assert expected.max() > 2  # some views are shared
+    for threads in (1, 3):
+        # Camera 4 (and 5) nobody passes.
+        assert np.array_equal(people_in_view(found, 6, threads=threads), expected)
+
+
+def test_captures_in_blocks_on_threads_are_the_captures_in_one_block(
+    tiny: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    found, samples = random_passes(np.random.default_rng(9), 23, cameras=1)
+    settings = CamerasConfig.model_validate({"head_yaw_sd_deg": 15.0})
+    recognition = recognition_cameras(tiny, settings)
+
+    def run(threads: int) -> Captures:
+        return capture_opportunities(
+            tiny,
+            found,
+            settings,
+            np.random.default_rng(2),
+            recognition=recognition,
+            samples=samples,
+            threads=threads,
+        )
+
+    whole = run(1)
+    assert 0 < whole.searched.sum() < len(whole)
+    monkeypatch.setattr(captures, "_BLOCK_ROWS", 4)  # six blocks, the last one short
+    for threads in (1, 3):
+        blocks = run(threads)
+        for name in Passes.__slots__:
+            assert np.array_equal(getattr(blocks.passes, name), getattr(whole.passes, name)), name
+        for name in Captures.__slots__:
+            if name != "passes":
+                assert np.array_equal(getattr(blocks, name), getattr(whole, name)), name

@@ -19,12 +19,15 @@ pass's best frame by quality, at the walker's own place across the walkway (:fun
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Final
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, fields
+from typing import Final, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
+from twin.cores import usable_cores
 from twin.crowd.walking import Passes, PassSamples
 from twin.errors import ScenarioError
 from twin.recognition.quality import blur_px, capture_quality, darkness, lighting_term, occlusion
@@ -35,6 +38,7 @@ from twin.site.optics import face_px_per_m, pitch_deg
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
+_Item = TypeVar("_Item")
 
 #: The per-pass columns besides the pass itself, in the order results tables should record them.
 FACTOR_COLUMNS: Final = (
@@ -104,19 +108,48 @@ class Captures:
         return {name: getattr(self, name)[chosen] for name in FACTOR_COLUMNS}
 
 
-def people_in_view(passes: Passes, n_cameras: int) -> IntArray:
-    """For each pass, how many pedestrians were inside that camera's view at its best moment."""
+def _on_threads(work: Callable[[_Item], None], items: Sequence[_Item], threads: int | None) -> None:
+    """``work`` on each of ``items``, on ``threads`` threads (default: the usable cores), at most
+    one item per thread at a time."""
+    workers = max(1, min(len(items), threads or usable_cores()))
+    if workers == 1:
+        for item in items:
+            work(item)
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(work, items))
+
+
+def _row_slices(n: int, rows: int) -> list[slice]:
+    """``range(n)`` in slices of ``rows`` (the last one shorter)."""
+    return [slice(start, min(start + rows, n)) for start in range(0, n, rows)]
+
+
+def people_in_view(passes: Passes, n_cameras: int, *, threads: int | None = None) -> IntArray:
+    """For each pass, how many pedestrians were inside that camera's view at its best moment
+    (cameras ``0 .. n_cameras - 1``, counted on ``threads`` threads; default: the usable cores)."""
     counts = np.zeros(len(passes), dtype=np.int64)
-    for camera in range(n_cameras):
-        rows = np.flatnonzero(passes.camera == camera)
+    if not len(passes):
+        return counts
+    # The passes grouped by camera, each camera's in row order: a stable sort of the camera indices
+    # as the narrowest integers that hold them (numpy sorts 8- and 16-bit integers by radix).
+    narrow = np.min_scalar_type(max(int(passes.camera.max()), 0))
+    by_camera = np.argsort(passes.camera.astype(narrow), kind="stable")
+    bounds = np.searchsorted(passes.camera[by_camera], np.arange(n_cameras + 1))
+
+    def count(camera: int) -> None:
+        """Count the passes of ``camera``."""
+        rows = by_camera[bounds[camera] : bounds[camera + 1]]
         if rows.size == 0:
-            continue
+            return
         enters = np.sort(passes.enter_s[rows])
         exits = np.sort(passes.exit_s[rows])
         at = passes.best_s[rows]
         counts[rows] = np.searchsorted(enters, at, side="right") - np.searchsorted(
             exits, at, side="left"
         )
+
+    _on_threads(count, range(n_cameras), threads)
     return counts
 
 
@@ -140,8 +173,9 @@ def _wrapped_deg(angle_deg: FloatArray) -> FloatArray:
     return np.asarray(np.abs((angle_deg + 180.0) % 360.0 - 180.0), dtype=np.float64)
 
 
-# Passes are scored for their best frame this many at a time (bounds the memory of the samples).
-_BLOCK_ROWS: Final = 200_000
+# Passes are scored this many at a time, a block per thread: small enough that a block's temporaries
+# (about 1 MB each) stay in cache and bound the memory; the results do not depend on it.
+_BLOCK_ROWS: Final = 20_000
 
 
 def _best_in_block(
@@ -181,36 +215,56 @@ def _best_in_block(
     return best, distance, facing_deg, px, framed[:, 1:].mean(axis=1)
 
 
+def _sample_rows(samples: PassSamples, rows: slice) -> PassSamples:
+    """The samples of the passes ``rows``, as views (no copy)."""
+    return PassSamples(**{f.name: getattr(samples, f.name)[rows] for f in fields(samples)})
+
+
+def _pass_rows(passes: Passes, rows: slice) -> Passes:
+    """The passes ``rows``, as views (no copy)."""
+    return Passes(**{f.name: getattr(passes, f.name)[rows] for f in fields(passes)})
+
+
 def best_frames(
     site: Site,
     passes: Passes,
     samples: PassSamples,
     config: CamerasConfig,
     head_noise_deg: FloatArray,
+    *,
+    threads: int | None = None,
 ) -> tuple[Passes, FloatArray]:
     """Each pass's best frame among the moments sampled across it, by quality (resolution, pose,
     pitch, blur at the day's exposure), at the walker's own lateral offset; and the share of the
     pass with the face in frame. Returns the passes with the best frame's moment, distance, px/m,
-    facing and speed."""
+    facing and speed.
+
+    Passes are scored in blocks of rows, on ``threads`` threads (default: the usable cores; numpy
+    lets go of the GIL), at most one block per thread at a time. Every row's arithmetic is the same
+    whichever thread scores it, so the result does not depend on the number of threads."""
     optics = np.array(
         [(c.width_px, c.hfov_deg, c.mount_height_m, c.near_m, c.fps) for c in site.cameras],
         dtype=np.float64,
     ).reshape(-1, 5)[passes.camera]
     n = len(passes)
     picked = {name: np.empty(n) for name in ("time", "distance", "facing", "px", "speed", "framed")}
-    for start in range(0, n, _BLOCK_ROWS):
-        block = np.arange(start, min(start + _BLOCK_ROWS, n))
-        part = samples.take(block)
+
+    def score(block: slice) -> None:
+        """Pick the best frames of the passes ``block``."""
+        part = _sample_rows(samples, block)
         best, distance, facing, px, framed = _best_in_block(
             optics[block], part, config, head_noise_deg[block]
         )
-        rows = np.arange(block.size)
+        rows = np.arange(best.size)
         picked["time"][block] = part.time_s[rows, best]
         picked["distance"][block] = distance[rows, best]
         picked["facing"][block] = facing[rows, best]
         picked["px"][block] = px[rows, best]
         picked["speed"][block] = part.speed_m_s[rows, best]
         picked["framed"][block] = framed
+
+    # At most one block per thread at a time, which bounds the temporaries' memory.
+    _on_threads(score, _row_slices(n, _BLOCK_ROWS), threads)
     chosen = Passes(
         pedestrian=passes.pedestrian,
         camera=passes.camera,
@@ -233,6 +287,7 @@ def capture_opportunities(
     *,
     recognition: BoolArray,
     samples: PassSamples | None = None,
+    threads: int | None = None,
 ) -> Captures:
     """Score every pass and decide which ones are searched.
 
@@ -242,72 +297,91 @@ def capture_opportunities(
     seen at its best frame by quality, and its frames are the time in view with the face in frame
     at the camera's fps (a dweller in view gives many); without, at its nearest point. Blur and
     frames use the walker's speed as the walk had it (slower in a crowd). The only random draw is
-    the head's turn from the walking direction, one normal per pass from ``rng``.
+    the head's turn from the walking direction, one normal per pass from ``rng``. The work is spread
+    over ``threads`` threads (default: the usable cores); the result does not depend on how many.
     """
     head_noise = rng.normal(0.0, config.head_yaw_sd_deg, len(passes))
     framed_share: FloatArray | None = None
     if samples is not None and len(passes):
-        passes, framed_share = best_frames(site, passes, samples, config, head_noise)
+        passes, framed_share = best_frames(
+            site, passes, samples, config, head_noise, threads=threads
+        )
         order = np.lexsort((passes.pedestrian, passes.best_s))
         passes, framed_share, head_noise = (
             passes.take(order),
             framed_share[order],
             head_noise[order],
         )
-    head_yaw = _wrapped_deg(passes.facing_deg + head_noise)
-
+    n = len(passes)
     optics = np.array(
         [(c.mount_height_m, c.near_m, c.fps) for c in site.cameras], dtype=np.float64
-    ).reshape(-1, 3)[passes.camera]
-    mount_height_m, near_m, fps = optics[:, 0], optics[:, 1], optics[:, 2]
-    speed = passes.speed_m_s
-    pitch = pitch_deg(mount_height_m, passes.distance_m)
+    ).reshape(-1, 3)
+    in_view = people_in_view(passes, len(site.cameras), threads=threads)
+    head_yaw, quality, pitch, density, occluded, lighting, blur = (np.empty(n) for _ in range(7))
+    searched = np.empty(n, dtype=np.bool_)
+    frames = np.empty(n, dtype=np.int64)
 
-    in_view = people_in_view(passes, len(site.cameras))
-    density = np.maximum(in_view - 1, 0) / site.view_walk_area_m2[passes.camera]
-    occluded = occlusion(density, passes.distance_m, mount_height_m)
+    def score(part: slice) -> None:
+        """Score the passes ``part`` (every column is elementwise over passes)."""
+        found = _pass_rows(passes, part)
+        head_yaw[part] = yaw = _wrapped_deg(found.facing_deg + head_noise[part])
+        at_camera = optics[found.camera]
+        mount_height_m, near_m, fps = at_camera[:, 0], at_camera[:, 1], at_camera[:, 2]
+        speed = found.speed_m_s
+        pitch[part] = looks_down = pitch_deg(mount_height_m, found.distance_m)
+        crowd = np.maximum(in_view[part] - 1, 0) / site.view_walk_area_m2[found.camera]
+        density[part] = crowd
+        occluded[part] = blocked = occlusion(crowd, found.distance_m, mount_height_m)
+        dark = darkness(
+            found.best_s,
+            dark_start_h=config.dark_start_h,
+            dark_end_h=config.dark_end_h,
+            twilight_h=config.twilight_h,
+        )
+        lighting[part] = light = lighting_term(
+            dark, night_lighting_factor=config.night_lighting_factor
+        )
+        exposure_s = np.minimum(
+            config.exposure_day_s + dark * (config.exposure_night_s - config.exposure_day_s),
+            1.0 / fps,
+        )
+        blur[part] = smear = blur_px(
+            speed, exposure_s, found.px_per_m, found.facing_deg, looks_down
+        )
+        quality[part] = capture_quality(
+            found.px_per_m,
+            yaw,
+            min_px_per_m=config.min_face_px_per_m,
+            max_head_yaw_deg=config.max_head_yaw_deg,
+            pitch_deg=looks_down,
+            max_pitch_deg=config.max_pitch_deg,
+            occlusion_0_1=blocked,
+            lighting=light,
+            blur=smear,
+            blur_half_quality_px=config.blur_half_quality_px,
+        )
+        searched[part] = (
+            recognition[found.camera]
+            & (found.px_per_m >= config.min_face_px_per_m)
+            & (yaw <= config.max_head_yaw_deg)
+            & (looks_down <= config.max_pitch_deg)
+        )
+        frames[part] = (
+            frames_with_face(found, speed, near_m, fps)
+            if framed_share is None
+            else np.maximum(
+                np.floor((found.exit_s - found.enter_s) * framed_share[part] * fps), 1.0
+            ).astype(np.int64)
+        )
 
-    dark = darkness(
-        passes.best_s,
-        dark_start_h=config.dark_start_h,
-        dark_end_h=config.dark_end_h,
-        twilight_h=config.twilight_h,
-    )
-    lighting = lighting_term(dark, night_lighting_factor=config.night_lighting_factor)
-    exposure_s = np.minimum(
-        config.exposure_day_s + dark * (config.exposure_night_s - config.exposure_day_s), 1.0 / fps
-    )
-    blur = blur_px(speed, exposure_s, passes.px_per_m, passes.facing_deg, pitch)
-
-    quality = capture_quality(
-        passes.px_per_m,
-        head_yaw,
-        min_px_per_m=config.min_face_px_per_m,
-        max_head_yaw_deg=config.max_head_yaw_deg,
-        pitch_deg=pitch,
-        max_pitch_deg=config.max_pitch_deg,
-        occlusion_0_1=occluded,
-        lighting=lighting,
-        blur=blur,
-        blur_half_quality_px=config.blur_half_quality_px,
-    )
-    searched = (
-        recognition[passes.camera]
-        & (passes.px_per_m >= config.min_face_px_per_m)
-        & (head_yaw <= config.max_head_yaw_deg)
-        & (pitch <= config.max_pitch_deg)
-    )
+    _on_threads(score, _row_slices(n, _BLOCK_ROWS), threads)
     return Captures(
         passes=passes,
         head_yaw_deg=head_yaw,
         quality=quality,
         in_view=in_view,
         searched=searched,
-        frames_in_view=frames_with_face(passes, speed, near_m, fps)
-        if framed_share is None
-        else np.maximum(
-            np.floor((passes.exit_s - passes.enter_s) * framed_share * fps), 1.0
-        ).astype(np.int64),
+        frames_in_view=frames,
         pitch_deg=pitch,
         density_ped_m2=density,
         occlusion=occluded,
