@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 
-from twin.recognition.faces import FaceModel
+from twin.recognition.faces import NOISE_PIECE_ROWS, FaceModel, piece_generators
 from twin.recognition.persons import FaceBook, face_directions, person_groups, person_watchlist
 from twin.recognition.profiles import AlgorithmProfile
 
@@ -87,3 +88,70 @@ def test_a_persons_captures_keep_the_calibrated_false_match_rate_per_search() ->
     # 16 million comparisons each: FMR 2e-3 to within a few per cent, whatever the correlation.
     assert rates[0.0] == pytest.approx(2e-3, rel=0.05)
     assert rates[0.9] == pytest.approx(2e-3, rel=0.1)
+
+
+def test_noise_pieces_cover_the_rows_and_follow_from_the_generator() -> None:
+    rows = 2 * NOISE_PIECE_ROWS + 5
+    pieces = piece_generators(np.random.default_rng(3), rows)
+    assert [(piece.start, piece.stop) for piece, _ in pieces] == [
+        (0, NOISE_PIECE_ROWS),
+        (NOISE_PIECE_ROWS, 2 * NOISE_PIECE_ROWS),
+        (2 * NOISE_PIECE_ROWS, rows),
+    ]
+    again = piece_generators(np.random.default_rng(3), rows)
+    draws = [generator.random(4) for _, generator in pieces]
+    assert all(np.array_equal(a, g.random(4)) for a, (_, g) in zip(draws, again, strict=True))
+    assert not np.array_equal(draws[0], draws[1])
+    assert piece_generators(np.random.default_rng(3), 0) == []
+
+
+def test_a_persons_captures_do_not_depend_on_the_number_of_threads() -> None:
+    model = FaceModel.from_profile(LOOSE, dim=64, genuine_score_sd=0.08)
+    n = 2 * NOISE_PIECE_ROWS + 37  # three pieces, the last one short
+    face = np.repeat(face_directions(4, np.array([7], dtype=np.int64), model.free_dim), n, axis=0)
+
+    def captures(rng: np.random.Generator, threads: int) -> npt.NDArray[np.float32]:
+        return model.person_captures(
+            rng,
+            free_unit=face,
+            quality=np.full(n, model.reference_quality),
+            group=np.zeros(n, dtype=np.int64),
+            within_person_correlation=0.5,
+            threads=threads,
+        )
+
+    one = captures(np.random.default_rng(6), threads=1)
+    assert np.array_equal(captures(np.random.default_rng(6), threads=3), one)
+    assert np.allclose(np.linalg.norm(one, axis=1), 1.0, atol=1e-5)
+    # One face, one quality: the captures differ only by their noise, which no two pieces share.
+    assert not np.allclose(one[0], one[NOISE_PIECE_ROWS])
+    assert not np.allclose(one[0], one[2 * NOISE_PIECE_ROWS])
+    # A later call draws fresh noise from the same generator.
+    rng = np.random.default_rng(6)
+    assert not np.allclose(captures(rng, threads=2), captures(rng, threads=2))
+
+
+def test_each_piece_of_captures_is_noise_from_its_own_generator() -> None:
+    model = FaceModel.from_profile(LOOSE, dim=64, genuine_score_sd=0.08)
+    n = 2 * NOISE_PIECE_ROWS + 37
+    face = face_directions(4, np.arange(n, dtype=np.int64), model.free_dim)
+    keep = np.sqrt(0.5)  # at the reference quality
+    probes = model.person_captures(
+        np.random.default_rng(6),
+        free_unit=face,
+        quality=np.full(n, model.reference_quality),
+        group=np.zeros(n, dtype=np.int64),
+        within_person_correlation=0.5,
+        threads=2,
+    )
+    assert np.all(probes[:, : model.dim - model.free_dim] == 0.0)  # one group, rho = 0
+    for piece, generator in piece_generators(np.random.default_rng(6), n):
+        rows = piece.stop - piece.start
+        noise = generator.standard_normal((rows, model.free_dim), dtype=np.float32).astype(
+            np.float64
+        )
+        here = face[piece].astype(np.float64)
+        noise -= np.sum(noise * here, axis=1, keepdims=True) * here
+        noise /= np.linalg.norm(noise, axis=1, keepdims=True)
+        expected = np.sqrt(1.0 - keep**2) * noise + keep * here
+        assert np.allclose(probes[piece, model.dim - model.free_dim :], expected, atol=1e-5)

@@ -30,12 +30,15 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Final
 
 import numpy as np
 import numpy.typing as npt
 from scipy import optimize, stats
 
+from twin.cores import usable_cores
 from twin.recognition.profiles import AlgorithmProfile
 from twin.scenario import FacesConfig, MatcherConfig, WatchlistConfig
 
@@ -50,6 +53,28 @@ MAX_CLOSENESS = 0.9
 # (at quality 0). *Assumption*: chosen so that enrolment quality 0.6 roughly doubles false alerts on
 # poor captures; no public figure gives it.
 ARTEFACT_WEIGHT = 0.35
+#: Captures whose noise one generator draws (`FaceModel.person_captures`): a fixed size, so the
+#: draws do not depend on how many threads make the pieces.
+NOISE_PIECE_ROWS: Final = 512
+
+
+def piece_generators(
+    rng: np.random.Generator, rows: int
+) -> list[tuple[slice, np.random.Generator]]:
+    """``rows`` split into pieces of :data:`NOISE_PIECE_ROWS` (the last one shorter), each with its
+    own generator: children of a `numpy.random.SeedSequence` whose entropy (128 bits) is drawn
+    from ``rng``, so they follow from ``rng``'s state alone and each call gets fresh ones."""
+    pieces = [
+        slice(start, min(start + NOISE_PIECE_ROWS, rows))
+        for start in range(0, rows, NOISE_PIECE_ROWS)
+    ]
+    if not pieces:
+        return []
+    entropy = rng.integers(0, 1 << 32, size=4, dtype=np.uint32).tolist()
+    children = np.random.SeedSequence(entropy).spawn(len(pieces))
+    return [
+        (piece, np.random.default_rng(child)) for piece, child in zip(pieces, children, strict=True)
+    ]
 
 
 def _impostor_tail(cosine: float | FloatArray, free_dim: int) -> FloatArray:
@@ -251,6 +276,7 @@ class FaceModel:
         quality: FloatArray,
         group: IntArray,
         within_person_correlation: float,
+        threads: int | None = None,
     ) -> Embeddings:
         """Probe embeddings of captures of people not on the watchlist, each a noisy view of the
         person's face (``free_unit``, unit rows in the free dimensions).
@@ -261,6 +287,11 @@ class FaceModel:
         reference quality). Since face and noise are both uniform on the sphere, every capture is
         too: the impostor score of one search is exactly the calibrated stranger's, only captures of
         one person are no longer independent.
+
+        The noise is drawn in pieces of :data:`NOISE_PIECE_ROWS` captures, each by its own
+        generator derived from ``rng`` (:func:`piece_generators`), and the pieces are made on
+        ``threads`` threads (default: the usable cores): the probes follow from the inputs and
+        ``rng``'s state, whatever the number of threads.
         """
         n = len(group)
         rho = self.closeness[group]
@@ -270,16 +301,34 @@ class FaceModel:
             / self.reference_quality,
             MAX_GENUINE_COSINE,
         )
-        # In float32 and in place: this runs for every capture of the day.
-        face = np.asarray(free_unit, dtype=np.float32)
-        free = rng.standard_normal((n, self.free_dim), dtype=np.float32)
-        free -= np.einsum("ij,ij->i", free, face)[:, None] * face
-        scale = np.sqrt(1.0 - keep**2) / np.linalg.norm(free, axis=1).astype(np.float64)
-        free *= scale.astype(np.float32)[:, None]
-        free += keep.astype(np.float32)[:, None] * face
-        free *= np.sqrt(1.0 - rho).astype(np.float32)[:, None]
-        probes = np.zeros((n, self.dim), dtype=np.float32)
-        probes[:, self.dim - self.free_dim :] = free
+        noise_scale = np.sqrt(1.0 - keep**2)
+        keep32 = keep.astype(np.float32)
+        rho_scale32 = np.sqrt(1.0 - rho).astype(np.float32)
+        face_all = np.asarray(free_unit, dtype=np.float32)
+        offset = self.dim - self.free_dim
+        probes = np.empty((n, self.dim), dtype=np.float32)
+
+        def capture_piece(piece: slice, generator: np.random.Generator) -> None:
+            """The probes ``piece``, their noise from ``generator``: in float32 and in place, as
+            this runs for every capture of the day."""
+            face = face_all[piece]
+            free = generator.standard_normal(face.shape, dtype=np.float32)
+            free -= np.einsum("ij,ij->i", free, face)[:, None] * face
+            scale = noise_scale[piece] / np.linalg.norm(free, axis=1).astype(np.float64)
+            free *= scale.astype(np.float32)[:, None]
+            free += keep32[piece, None] * face
+            free *= rho_scale32[piece, None]
+            probes[piece, :offset] = 0.0
+            probes[piece, offset:] = free
+
+        pieces = piece_generators(rng, n)
+        workers = max(1, min(len(pieces), threads or usable_cores()))
+        if workers == 1:
+            for piece, generator in pieces:
+                capture_piece(piece, generator)
+        else:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                list(pool.map(lambda job: capture_piece(*job), pieces))
         probes[np.arange(n), group] = np.sqrt(rho)
         if self.enrolment_quality < 1.0:
             alpha = rng.normal(self.genuine_mean(quality, group), self.genuine_score_sd)

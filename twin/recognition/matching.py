@@ -49,23 +49,31 @@ def _probes(
     tracks: _Tracks,
     quality: FloatArray,
     within_person_correlation: float,
+    threads: int | None = None,
 ) -> tuple[Embeddings, FloatArray]:
     """One probe per row of ``tracks`` at ``quality``: a watchlisted person's is a view of their
     identity with the calibrated genuine score to it; anyone else's a view of their own face. Returns
-    the probes and the mate scores (NaN for people not on the watchlist)."""
+    the probes and the mate scores (NaN for people not on the watchlist). People not on the watchlist
+    are made on ``threads`` threads (default: the usable cores; the probes do not depend on how
+    many)."""
     n = len(tracks.subjects)
     probes = np.empty((n, model.dim), dtype=np.float32)
     mate = np.full(n, np.nan)
     mated = tracks.subjects != NOT_ON_WATCHLIST
     others = np.flatnonzero(~mated)
     if others.size:
-        probes[others] = model.person_captures(
+        made = model.person_captures(
             rng,
             free_unit=faces.of(tracks.people[others]),
             quality=quality[others],
             group=tracks.groups[others],
             within_person_correlation=within_person_correlation,
+            threads=threads,
         )
+        if others.size == n:
+            probes = made  # every row (the usual chunk): no copy
+        else:
+            probes[others] = made
     listed = np.flatnonzero(mated)
     if listed.size:
         subjects = tracks.subjects[listed]
@@ -116,6 +124,7 @@ def match_tracks(
     on_matching_done: Callable[[], None],
     on_progress: Callable[[float], None],
     keep_probes: bool,
+    threads: int | None = None,
 ) -> MatchResult:
     """Generate every track's probes, search them for real, and fuse each track's frames.
 
@@ -123,7 +132,8 @@ def match_tracks(
     ``groups`` and best-shot ``quality``; ``faces`` derives the people's faces.
 
     ``on_faces_done`` / ``on_matching_done`` mark the end of each chunk's embedding and search work
-    (for the stage clock); ``on_progress`` receives the tracks done so far.
+    (for the stage clock); ``on_progress`` receives the tracks done so far. Probes are made on
+    ``threads`` threads (default: the usable cores); the result does not depend on how many.
     """
     frames = scenario.faces.frames_per_track
     k = scenario.matcher.top_k
@@ -140,7 +150,14 @@ def match_tracks(
         rows = slice(begin, min(begin + chunk, n))
         if frames == 1:
             probes, mate = _probes(
-                rng, model, watchlist, faces, tracks.rows(rows), quality[rows], correlation
+                rng,
+                model,
+                watchlist,
+                faces,
+                tracks.rows(rows),
+                quality[rows],
+                correlation,
+                threads,
             )
             on_faces_done()
             result = matcher.search(probes, k=k)
@@ -158,6 +175,7 @@ def match_tracks(
                 tracks.rows(rows).repeat(frames),
                 per_frame_quality.ravel(),
                 correlation,
+                threads,
             )
             frame_mate = mate.reshape(-1, frames)
             on_faces_done()
