@@ -30,6 +30,7 @@ reached each point), densities per walkway and minute (`twin.crowd.density`), tr
 from __future__ import annotations
 
 import math
+from array import array
 from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable, Generator
@@ -277,8 +278,10 @@ def simulate_crowd(
     min_speed = crowd.capacity.min_speed_m_s
     max_hold_s = crowd.capacity.max_hold_s
     inverse_jam = 1.0 / JAM_DENSITY_PED_M2
-    t_in = [0.0] * int(offsets[-1])
-    t_out = [0.0] * int(offsets[-1])
+    # When each walker entered and left each stretch, s: C doubles, so the day's million stretches
+    # leave no float objects behind (read as numpy arrays without a copy).
+    t_in = array("d", bytes(8 * int(offsets[-1])))
+    t_out = array("d", bytes(8 * int(offsets[-1])))
     queued_at: list[int] = []
     joined: list[float] = []
     ahead: list[int] = []
@@ -476,7 +479,7 @@ def simulate_crowd(
         on_progress(env.now)
 
     enter_s, exit_s, element_offsets, stretch_enter_s, stretch_exit_s = element_times(
-        elements, route_of, offsets, np.asarray(t_in), np.asarray(t_out)
+        elements, route_of, offsets, np.frombuffer(t_in), np.frombuffer(t_out)
     )
     visits = walk_visits(elements, route_of, enter_s, exit_s, stretch_enter_s, stretch_exit_s)
     del stretch_enter_s, stretch_exit_s
