@@ -448,8 +448,10 @@ def simulate_crowd(
     start_s = trips.start_s.tolist()
     # Each walker's process starts where nothing can hold it up any more: at its origin, or at the
     # end of its free walk to the walk graph (`WalkPlan.lead_m`), in the order they get there.
-    lead_m = np.array([plan.lead_m for plan in plans], dtype=np.float64)[route_of]
-    launch_s = np.where(lead_m >= 0.0, trips.start_s + lead_m / trips.speed_m_s, trips.start_s)
+    walker_lead_m = np.array([plan.lead_m for plan in plans], dtype=np.float64)[route_of]
+    launch_s = np.where(
+        walker_lead_m >= 0.0, trips.start_s + walker_lead_m / trips.speed_m_s, trips.start_s
+    )
     launch_order = np.argsort(launch_s, kind="stable")
 
     def departures() -> Generator[simpy.Event, object, None]:
