@@ -11,13 +11,12 @@ between stretch boundaries: slowed, queued).
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from twin.cores import usable_cores
+from twin.cores import on_cores, row_slices
 from twin.crowd.elements import RouteElements, rows_of
 from twin.crowd.network import Walkways
 from twin.crowd.records import SAMPLES, Passes, PassSamples, lateral_offset_m, routes_passes
@@ -170,14 +169,7 @@ class PassCatalogue:
             )
 
         # In slices of rows, so that a big crowd's temporaries stay small.
-        parts = [slice(lo, lo + _SLICE_ROWS) for lo in range(0, n, _SLICE_ROWS)]
-        workers = max(1, min(len(parts), threads or usable_cores()))
-        if workers == 1:
-            for part in parts:
-                fill(part)
-        else:
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                list(pool.map(fill, parts))
+        on_cores(fill, row_slices(n, _SLICE_ROWS), threads)
         return found, samples
 
 

@@ -19,15 +19,13 @@ pass's best frame by quality, at the walker's own place across the walkway (:fun
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
-from typing import Final, TypeVar
+from typing import Final
 
 import numpy as np
 import numpy.typing as npt
 
-from twin.cores import usable_cores
+from twin.cores import on_cores, row_slices
 from twin.crowd.walking import Passes, PassSamples
 from twin.errors import ScenarioError
 from twin.recognition.quality import blur_px, capture_quality, darkness, lighting_term, occlusion
@@ -38,7 +36,6 @@ from twin.site.optics import face_px_per_m, pitch_deg
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
-_Item = TypeVar("_Item")
 
 #: The per-pass columns besides the pass itself, in the order results tables should record them.
 FACTOR_COLUMNS: Final = (
@@ -108,23 +105,6 @@ class Captures:
         return {name: getattr(self, name)[chosen] for name in FACTOR_COLUMNS}
 
 
-def _on_threads(work: Callable[[_Item], None], items: Sequence[_Item], threads: int | None) -> None:
-    """``work`` on each of ``items``, on ``threads`` threads (default: the usable cores), at most
-    one item per thread at a time."""
-    workers = max(1, min(len(items), threads or usable_cores()))
-    if workers == 1:
-        for item in items:
-            work(item)
-    else:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            list(pool.map(work, items))
-
-
-def _row_slices(n: int, rows: int) -> list[slice]:
-    """``range(n)`` in slices of ``rows`` (the last one shorter)."""
-    return [slice(start, min(start + rows, n)) for start in range(0, n, rows)]
-
-
 def people_in_view(passes: Passes, n_cameras: int, *, threads: int | None = None) -> IntArray:
     """For each pass, how many pedestrians were inside that camera's view at its best moment
     (cameras ``0 .. n_cameras - 1``, counted on ``threads`` threads; default: the usable cores)."""
@@ -149,7 +129,7 @@ def people_in_view(passes: Passes, n_cameras: int, *, threads: int | None = None
             exits, at, side="left"
         )
 
-    _on_threads(count, range(n_cameras), threads)
+    on_cores(count, range(n_cameras), threads)
     return counts
 
 
@@ -264,7 +244,7 @@ def best_frames(
         picked["framed"][block] = framed
 
     # At most one block per thread at a time, which bounds the temporaries' memory.
-    _on_threads(score, _row_slices(n, _BLOCK_ROWS), threads)
+    on_cores(score, row_slices(n, _BLOCK_ROWS), threads)
     chosen = Passes(
         pedestrian=passes.pedestrian,
         camera=passes.camera,
@@ -374,7 +354,7 @@ def capture_opportunities(
             ).astype(np.int64)
         )
 
-    _on_threads(score, _row_slices(n, _BLOCK_ROWS), threads)
+    on_cores(score, row_slices(n, _BLOCK_ROWS), threads)
     return Captures(
         passes=passes,
         head_yaw_deg=head_yaw,

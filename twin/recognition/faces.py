@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Final
 
@@ -38,7 +37,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import optimize, stats
 
-from twin.cores import usable_cores
+from twin.cores import on_cores
 from twin.recognition.profiles import AlgorithmProfile
 from twin.scenario import FacesConfig, MatcherConfig, WatchlistConfig
 
@@ -321,14 +320,7 @@ class FaceModel:
             probes[piece, :offset] = 0.0
             probes[piece, offset:] = free
 
-        pieces = piece_generators(rng, n)
-        workers = max(1, min(len(pieces), threads or usable_cores()))
-        if workers == 1:
-            for piece, generator in pieces:
-                capture_piece(piece, generator)
-        else:
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                list(pool.map(lambda job: capture_piece(*job), pieces))
+        on_cores(lambda job: capture_piece(*job), piece_generators(rng, n), threads)
         probes[np.arange(n), group] = np.sqrt(rho)
         if self.enrolment_quality < 1.0:
             alpha = rng.normal(self.genuine_mean(quality, group), self.genuine_score_sd)
