@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import pytest
 
 import twin.crowd.pass_timing as pass_timing
+import twin.crowd.walking as walking
+from twin.cores import Beside, beside, usable_cores
 from twin.crowd.demand import generate_trips
 from twin.crowd.elements import route_elements
 from twin.crowd.pass_timing import pass_catalogue
-from twin.crowd.records import routes_passes
+from twin.crowd.records import Passes, PassSamples, routes_passes
 from twin.crowd.walking import simulate_crowd
 from twin.scenario import CrowdConfig, Scenario
 from twin.site.model import load_site
@@ -79,3 +84,35 @@ def test_timing_in_threads_gives_the_same_columns(plaza_scenario: Scenario) -> N
         for name in table_one.__slots__:
             assert np.array_equal(getattr(table_one, name), getattr(table_many, name)), name
     assert np.array_equal(one[0].best_s, walked.passes.best_s)
+
+
+def test_passes_worked_out_beside_the_walk_are_those_worked_out_after_it(
+    plaza_scenario: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    crowd = CrowdConfig.model_validate(
+        {**plaza_scenario.crowd.model_dump(), "daily_pedestrians": 1500}
+    )
+    forks: list[bool] = []
+
+    def spied(*args: Any, **kwargs: Any) -> Beside[Any]:
+        started = beside(*args, **kwargs)
+        forks.append(started.forked)
+        return started
+
+    monkeypatch.setattr(walking, "beside", spied)
+    results = []
+    for min_routes in (1, 10**9):  # in a child process during the walk; here, after it
+        monkeypatch.setattr(walking, "PASSES_BESIDE_MIN_ROUTES", min_routes)
+        loaded = load_site(plaza_scenario.site_map_path)
+        site = loaded.with_cameras(loaded.cameras)  # a site that knows no passes yet
+        trips = generate_trips(site, crowd, np.random.default_rng(11))
+        results.append(simulate_crowd(site, trips, crowd))
+        kept = routes_passes(site, list(results[-1].routes[:1]))[0]
+        assert not kept.best_m.flags.writeable  # kept with the site for later runs: read-only
+    assert forks == [usable_cores() > 1, False]
+    beside_walk, after_walk = results
+    assert len(beside_walk.passes) > 100
+    for name in Passes.__slots__:
+        assert np.array_equal(getattr(beside_walk.passes, name), getattr(after_walk.passes, name))
+    for name in PassSamples.__slots__:
+        assert np.array_equal(getattr(beside_walk.samples, name), getattr(after_walk.samples, name))

@@ -27,6 +27,10 @@ FREE_SPEED_M_S: Final = 1.34
 JAM_DENSITY_PED_M2: Final = 5.4
 #: Weidmann's constant gamma, ped/m² (Weidmann 1993).
 GAMMA_PED_M2: Final = 1.913
+#: Below this density the diagram keeps all of free speed to double precision, ped/m² (about 0.047:
+#: the exponential is below e^-40, far under half the spacing of doubles just below 1), so a walk
+#: there need not evaluate it.
+FULL_SPEED_BELOW_PED_M2: Final = 1.0 / (40.0 / GAMMA_PED_M2 + 1.0 / JAM_DENSITY_PED_M2)
 
 
 def speed_share(density_ped_m2: float) -> float:

@@ -171,12 +171,38 @@ def route_passes(site: Site, route: Route) -> RoutePasses:
 def routes_passes(site: Site, routes: Sequence[Route]) -> list[RoutePasses]:
     """Camera passes along each of ``routes``; worked out once per site and route (kept with the
     site, `Site.derived`), those not yet known all at once."""
-    known: dict[Hashable, RoutePasses] = site.derived("route passes", dict)
-    keys = [(r.origin, r.destination, r.nodes, r.length_m) for r in routes]
-    missing = {key: route for key, route in zip(keys, routes, strict=True) if key not in known}
+    missing = unknown_routes(site, routes)
     if missing:
-        known.update(zip(missing, _routes_passes(site, list(missing.values())), strict=True))
-    return [known[key] for key in keys]
+        learn_routes_passes(site, missing, work_out_routes_passes(site, missing))
+    known = _known_passes(site)
+    return [known[_route_key(r)] for r in routes]
+
+
+def unknown_routes(site: Site, routes: Sequence[Route]) -> list[Route]:
+    """Those of ``routes`` whose camera passes the site does not know yet, each once."""
+    known = _known_passes(site)
+    missing = {_route_key(r): r for r in routes if _route_key(r) not in known}
+    return list(missing.values())
+
+
+def learn_routes_passes(site: Site, routes: Sequence[Route], passes: list[RoutePasses]) -> None:
+    """Keep ``passes`` (of ``routes``, from :func:`work_out_routes_passes`, perhaps in another
+    process) with the site; shared by every later run on it, so read-only."""
+    for found in passes:
+        for name in RoutePasses.__dataclass_fields__:
+            value = getattr(found, name)
+            if isinstance(value, np.ndarray):
+                value.flags.writeable = False
+    _known_passes(site).update(zip(map(_route_key, routes), passes, strict=True))
+
+
+def _known_passes(site: Site) -> dict[Hashable, RoutePasses]:
+    known: dict[Hashable, RoutePasses] = site.derived("route passes", dict)
+    return known
+
+
+def _route_key(route: Route) -> Hashable:
+    return (route.origin, route.destination, route.nodes, route.length_m)
 
 
 def points_and_directions(
@@ -198,7 +224,8 @@ def points_and_directions(
     return here, ahead - behind
 
 
-def _routes_passes(site: Site, routes: list[Route]) -> list[RoutePasses]:
+def work_out_routes_passes(site: Site, routes: list[Route]) -> list[RoutePasses]:
+    """Camera passes along each of ``routes``, worked out now (:func:`routes_passes` keeps them)."""
     camera_index = site.derived(
         "camera index", lambda: {camera.camera_id: i for i, camera in enumerate(site.cameras)}
     )
@@ -241,7 +268,6 @@ def _routes_passes(site: Site, routes: list[Route]) -> list[RoutePasses]:
     bounds = np.cumsum(counts)[:-1]
     pieces = {}
     for name, values in columns.items():
-        values.flags.writeable = False  # shared by every run on this site: never written to
         pieces[name] = np.split(values, bounds)
     return [
         RoutePasses(length_m=float(route.length_m), **{name: pieces[name][i] for name in columns})
