@@ -9,6 +9,7 @@ import pytest
 
 from twin.crowd.density import minute_density
 from twin.crowd.fundamental import (
+    FULL_SPEED_BELOW_PED_M2,
     JAM_DENSITY_PED_M2,
     density_at_speed_share,
     specific_flow_ped_m_s,
@@ -35,6 +36,13 @@ def test_weidmann_diagram_peaks_near_published_capacity() -> None:
     assert 1.15 < flow.max() < 1.3
     assert 1.5 < rho[np.argmax(flow)] < 2.0
     assert float(weidmann_speed_m_s(JAM_DENSITY_PED_M2)) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_below_the_full_speed_density_the_diagram_keeps_all_of_free_speed() -> None:
+    # The walk skips the diagram below this density: it must give exactly 1 there.
+    for density in np.linspace(1e-6, FULL_SPEED_BELOW_PED_M2, 1000).tolist():
+        assert speed_share(density) == 1.0
+    assert speed_share(4 * FULL_SPEED_BELOW_PED_M2) < 1.0
 
 
 def test_rimea_1_travel_time_is_in_range() -> None:

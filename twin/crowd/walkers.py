@@ -22,7 +22,7 @@ ahead of it are recorded. Walkers queueing stand at the end of the walkway befor
 
 This module is the walk's inner loop, run millions of times a day, so it is also built as a compiled
 extension where the package is installed with a C compiler (Cython, from this same source: see
-`twin.crowd.walk_speed`); the two give the same results.
+`twin.crowd.compiled`); the two give the same results.
 """
 
 from __future__ import annotations

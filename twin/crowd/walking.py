@@ -28,6 +28,7 @@ import numpy.typing as npt
 import shapely
 
 from twin.cores import beside
+from twin.crowd.compiled import walk, walk_plan
 from twin.crowd.demand import Trips
 from twin.crowd.elements import element_times, route_elements
 from twin.crowd.network import (
@@ -52,7 +53,6 @@ from twin.crowd.records import (
     work_out_routes_passes,
 )
 from twin.crowd.routes import RouteChoice, RoutePlanner, picked_routes
-from twin.crowd.walkers import walk, walk_plan
 from twin.cycles import cycle_collection_paused
 from twin.scenario import CrowdConfig
 from twin.site.model import Route, Site
