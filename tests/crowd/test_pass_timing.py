@@ -12,7 +12,7 @@ import twin.crowd.walking as walking
 from twin.cores import Beside, beside, usable_cores
 from twin.crowd.demand import generate_trips
 from twin.crowd.elements import route_elements
-from twin.crowd.pass_timing import pass_catalogue
+from twin.crowd.pass_timing import TimedColumns, pass_catalogue
 from twin.crowd.records import Passes, PassSamples, routes_passes
 from twin.crowd.walking import simulate_crowd
 from twin.scenario import CrowdConfig, Scenario
@@ -84,6 +84,19 @@ def test_timing_in_threads_gives_the_same_columns(plaza_scenario: Scenario) -> N
         for name in table_one.__slots__:
             assert np.array_equal(getattr(table_one, name), getattr(table_many, name)), name
     assert np.array_equal(one[0].best_s, walked.passes.best_s)
+
+    # Into room made beforehand (more rows than needed: the first ones are used), the same columns.
+    room = TimedColumns.allocate(len(one[0]) + 10, touched=True)
+    into_room = catalogue.timed(*arguments, **keywords, room=room)
+    assert np.shares_memory(into_room[1].time_s, room.sample_time_s)
+    assert np.shares_memory(into_room[0].camera, room.camera)
+    small = TimedColumns.allocate(len(one[0]) - 1)  # too small: new arrays instead
+    beside_small = catalogue.timed(*arguments, **keywords, room=small)
+    assert not np.shares_memory(beside_small[0].enter_s, small.enter_s)
+    for timed in (into_room, beside_small):
+        for table_one, table in zip(one, timed, strict=True):
+            for name in table_one.__slots__:
+                assert np.array_equal(getattr(table_one, name), getattr(table, name)), name
 
 
 def test_passes_worked_out_beside_the_walk_are_those_worked_out_after_it(

@@ -122,16 +122,32 @@ def route_elements(
     )
 
 
-def element_times(
-    elements: list[RouteElements],
-    route_of: IntArray,
-    offsets: IntArray,
-    stretch_in: FloatArray,
-    stretch_out: FloatArray,
-) -> tuple[FloatArray, FloatArray, IntArray, FloatArray, FloatArray]:
-    """Each walker's times at every element, from its stretches' (walked at one speed each):
-    (entered, left, the first row of each walker, when it entered and left the element's
-    stretch)."""
+@dataclass(frozen=True, slots=True)
+class ElementRows:
+    """Every walker's route elements, one row each (walkers in order, each route's elements in
+    walking order), placed on the walker's stretches; from the routes alone, so it can be worked out
+    before or during the walk. ``visit``: the row of the element's stretch in the walk's records
+    (the walker's offset plus the stretch); ``start_fraction`` and ``end_fraction``: where the
+    element begins and ends along its stretch (0-1); ``walker_offsets``: each walker's first row,
+    and one more at the end. ``pedestrian``, ``cell``, ``start_m`` and ``length_m``: each row's
+    walker, cell (-1: a connector), and where along the route it starts and how long it is, m
+    (as `twin.crowd.records.Visits` keeps them)."""
+
+    visit: IntArray
+    start_fraction: FloatArray
+    end_fraction: FloatArray
+    walker_offsets: IntArray
+    pedestrian: IntArray
+    cell: IntArray
+    start_m: FloatArray
+    length_m: FloatArray
+
+
+def element_rows(
+    elements: list[RouteElements], route_of: IntArray, offsets: IntArray
+) -> ElementRows:
+    """Each walker's elements placed on its stretches (``offsets``: each walker's first stretch row
+    in the walk's records)."""
     counts = np.array([len(e.cell) for e in elements], dtype=np.int64)
     who, k = rows_of(route_of, counts)
     stretch_of = np.concatenate([e.stretch_of for e in elements] + [np.empty(0, np.int64)])
@@ -139,6 +155,7 @@ def element_times(
     length_m = np.concatenate([np.asarray(e.length_m) for e in elements] + [np.empty(0)])
     first_element = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
     row = first_element[route_of[who]] + k
+    del k
     stretch = stretch_of[row]
     # Where each stretch starts along the route: the start of its first element.
     stretch_start = np.concatenate(
@@ -155,13 +172,40 @@ def element_times(
     first_stretch = np.concatenate([[0], np.cumsum(n_stretches)[:-1]]).astype(np.int64)
     global_stretch = first_stretch[route_of[who]] + stretch
     visit = offsets[who] + stretch
-    span = stretch_out[visit] - stretch_in[visit]
+    del stretch
     total = np.maximum(stretch_length[global_stretch], 1e-12)
-    into = (start_m[row] - stretch_start[global_stretch]) / total
-    enter = stretch_in[visit] + into * span
-    leave = stretch_in[visit] + np.minimum(into + length_m[row] / total, 1.0) * span
-    element_offsets = np.concatenate([[0], np.cumsum(counts[route_of])]).astype(np.int64)
-    return enter, leave, element_offsets, stretch_in[visit], stretch_out[visit]
+    row_start_m, row_length_m = start_m[row], length_m[row]
+    into = (row_start_m - stretch_start[global_stretch]) / total
+    through = np.minimum(into + row_length_m / total, 1.0)
+    cells = np.concatenate(
+        [np.asarray(e.cell, dtype=np.int64) for e in elements] + [np.empty(0, np.int64)]
+    )
+    return ElementRows(
+        visit=visit,
+        start_fraction=into,
+        end_fraction=through,
+        walker_offsets=np.concatenate([[0], np.cumsum(counts[route_of])]).astype(np.int64),
+        pedestrian=who,
+        cell=cells[row],
+        start_m=row_start_m,
+        length_m=row_length_m,
+    )
+
+
+def element_times(
+    rows: ElementRows, stretch_in: FloatArray, stretch_out: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Each walker's times at every element (``rows``), from when it entered and left each of its
+    stretches (walked at one speed each): (entered, left, when it entered and left the element's
+    stretch), s."""
+    enter_stretch = stretch_in[rows.visit]
+    exit_stretch = stretch_out[rows.visit]
+    span = exit_stretch - enter_stretch
+    enter = rows.start_fraction * span
+    enter += enter_stretch
+    leave = np.multiply(rows.end_fraction, span, out=span)
+    leave += enter_stretch
+    return enter, leave, enter_stretch, exit_stretch
 
 
 def rows_of(route_of: IntArray, counts: IntArray) -> tuple[IntArray, IntArray]:

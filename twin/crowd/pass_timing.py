@@ -22,7 +22,7 @@ from twin.crowd.network import Walkways
 from twin.crowd.records import SAMPLES, Passes, PassSamples, lateral_offset_m, routes_passes
 from twin.site.model import Route, Site
 
-__all__ = ["PassCatalogue", "pass_catalogue"]
+__all__ = ["PassCatalogue", "TimedColumns", "pass_catalogue", "passes_per_route"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -57,6 +57,30 @@ class _Along:
         speed = np.where(span > 0, self.length_m / np.maximum(span, 1e-9), 0.0)
         return enter + self.into * span, speed
 
+    def time_into(
+        self,
+        rows: IntArray,
+        first_visit: IntArray,
+        enter_s: FloatArray,
+        exit_s: FloatArray,
+        time_out: FloatArray,
+        speed_out: FloatArray | None = None,
+    ) -> None:
+        """As :meth:`timed` for the points ``rows``, written into ``time_out`` (and the speeds into
+        ``speed_out``) with as few temporary arrays as it takes: the same values."""
+        visit = self.local[rows]
+        visit += first_visit
+        enter = enter_s[visit]
+        span = exit_s[visit]
+        del visit
+        span -= enter
+        if speed_out is not None:
+            np.maximum(span, 1e-9, out=speed_out)
+            np.divide(self.length_m[rows], speed_out, out=speed_out)
+            speed_out[span <= 0] = 0.0
+        np.multiply(self.into[rows], span, out=time_out)
+        time_out += enter
+
 
 def _placed(elements: RouteElements, at_m: FloatArray) -> tuple[IntArray, FloatArray, FloatArray]:
     """Points ``at_m`` (m along the route) on the route's elements: (element, fraction into it,
@@ -66,6 +90,49 @@ def _placed(elements: RouteElements, at_m: FloatArray) -> tuple[IntArray, FloatA
     length = np.asarray(elements.length_m, dtype=np.float64)[local]
     into = np.clip((at_m - starts[local]) / np.maximum(length, 1e-9), 0, 1)
     return local, into, length
+
+
+@dataclass(frozen=True, slots=True)
+class TimedColumns:
+    """Room for the columns :meth:`PassCatalogue.timed` gathers, for up to ``rows`` passes.
+
+    Fresh memory costs the process a page fault per page on first write (about 1.5 s a gigabyte on
+    the 2-core machine: the kernel zeroes each page), and a day's passes fill about 0.9 GB. Made
+    with ``touched``, every page is written once at once, so that a caller can make the room on
+    another core while it does something else (the walk), and the timing then only writes.
+    """
+
+    camera: IntArray
+    enter_s: FloatArray
+    exit_s: FloatArray
+    px_per_m: FloatArray
+    distance_m: FloatArray
+    facing_deg: FloatArray
+    sample_time_s: FloatArray  # rows x SAMPLES, as the other sample columns
+    sample_distance_m: FloatArray
+    sample_facing_deg: FloatArray
+    sample_side: FloatArray
+    sample_speed_m_s: FloatArray
+    lateral_m: FloatArray
+
+    @classmethod
+    def allocate(cls, rows: int, *, touched: bool = False) -> TimedColumns:
+        """Room for ``rows`` passes; ``touched``: every page written (zeros) before returning."""
+        columns: dict[str, npt.NDArray[np.generic]] = {}
+        for name in cls.__slots__:
+            shape = (rows, SAMPLES) if name.startswith("sample_") else (rows,)
+            columns[name] = np.empty(shape, dtype=np.int64 if name == "camera" else np.float64)
+            if touched:
+                columns[name].fill(0)  # numpy lets go of the GIL while it writes
+        return cls(**columns)  # type: ignore[arg-type]
+
+    @property
+    def rows(self) -> int:
+        return int(self.camera.size)
+
+    def first(self, n: int) -> TimedColumns:
+        """The room for the first ``n`` rows (views)."""
+        return TimedColumns(**{name: getattr(self, name)[:n] for name in self.__slots__})
 
 
 @dataclass(frozen=True)
@@ -102,6 +169,7 @@ class PassCatalogue:
         from_s: float | None = None,
         end_s: FloatArray | None = None,
         threads: int | None = None,
+        room: TimedColumns | None = None,
     ) -> tuple[Passes, PassSamples]:
         """Walkers' camera passes in time order, and the moments sampled across each (for the best
         frame). Per walker: ``route_of`` (index into the catalogue's routes), ``offsets`` (its first
@@ -109,7 +177,8 @@ class PassCatalogue:
         more at the end), its dwell at the destination (s), lateral draw and group rank. With
         ``from_s`` (s) and each walker's ``end_s`` (s), only the passes best seen from ``from_s``
         on, of walkers on site then. Rows are gathered in slices on ``threads`` threads (default:
-        the usable cores; numpy lets go of the GIL)."""
+        the usable cores; numpy lets go of the GIL), into ``room`` when it has room enough (else
+        into new arrays)."""
         who, k = rows_of(route_of, self.count)
         row = self.first[route_of[who]] + k
         del k
@@ -128,42 +197,51 @@ class PassCatalogue:
             who, row, best, speed = who[kept], row[kept], best[kept], speed[kept]
         first_visit = offsets[who]
         n = row.size
+        out = (room if room is not None and room.rows >= n else TimedColumns.allocate(n)).first(n)
         found = Passes(
             pedestrian=who,
-            camera=np.empty(n, dtype=np.int64),
-            enter_s=np.empty(n),
+            camera=out.camera,
+            enter_s=out.enter_s,
             best_s=best,
-            exit_s=np.empty(n),
-            px_per_m=np.empty(n),
-            distance_m=np.empty(n),
-            facing_deg=np.empty(n),
+            exit_s=out.exit_s,
+            px_per_m=out.px_per_m,
+            distance_m=out.distance_m,
+            facing_deg=out.facing_deg,
             speed_m_s=speed,
         )
         samples = PassSamples(
-            time_s=np.empty((n, SAMPLES)),
-            distance_m=np.empty((n, SAMPLES)),
-            facing_deg=np.empty((n, SAMPLES)),
-            side=np.empty((n, SAMPLES)),
-            speed_m_s=np.empty((n, SAMPLES)),
-            lateral_m=np.empty(n),
+            time_s=out.sample_time_s,
+            distance_m=out.sample_distance_m,
+            facing_deg=out.sample_facing_deg,
+            side=out.sample_side,
+            speed_m_s=out.sample_speed_m_s,
+            lateral_m=out.lateral_m,
         )
 
         def fill(part: slice) -> None:
             """Time and gather the rows ``part``."""
             rows, walkers, visits = row[part], who[part], first_visit[part]
-            found.enter_s[part] = self.enter_at.take(rows).timed(visits, enter_s, exit_s)[0]
-            leave = self.exit_at.take(rows).timed(visits, enter_s, exit_s)[0]
-            found.exit_s[part] = leave + np.where(self.at_door[rows], dwell_s[walkers], 0.0)
-            samples.time_s[part], samples.speed_m_s[part] = self.sample_at.take(rows).timed(
-                visits[:, None], enter_s, exit_s
+            self.enter_at.time_into(rows, visits, enter_s, exit_s, found.enter_s[part])
+            self.exit_at.time_into(rows, visits, enter_s, exit_s, found.exit_s[part])
+            found.exit_s[part] += np.where(self.at_door[rows], dwell_s[walkers], 0.0)
+            self.sample_at.time_into(
+                rows,
+                visits[:, None],
+                enter_s,
+                exit_s,
+                samples.time_s[part],
+                samples.speed_m_s[part],
             )
-            found.camera[part] = self.camera[rows]
-            found.px_per_m[part] = self.px_per_m[rows]
-            found.distance_m[part] = self.distance_m[rows]
-            found.facing_deg[part] = self.facing_deg[rows]
-            samples.distance_m[part] = self.sample_distance_m[rows]
-            samples.facing_deg[part] = self.sample_facing_deg[rows]
-            samples.side[part] = self.sample_side[rows]
+            for column, out in (
+                (self.camera, found.camera),
+                (self.px_per_m, found.px_per_m),
+                (self.distance_m, found.distance_m),
+                (self.facing_deg, found.facing_deg),
+                (self.sample_distance_m, samples.distance_m),
+                (self.sample_facing_deg, samples.facing_deg),
+                (self.sample_side, samples.side),
+            ):
+                np.take(column, rows, axis=0, out=out[part])
             samples.lateral_m[part] = lateral_offset_m(
                 lateral_u[walkers], group_rank[walkers], self.width_m[rows]
             )
@@ -231,3 +309,11 @@ def pass_catalogue(
         ),
         at_door=stacked("exit_m") >= route_length - _AT_DESTINATION_M,
     )
+
+
+def passes_per_route(site: Site, routes: list[Route], walked: IntArray) -> IntArray:
+    """How many camera passes each of ``routes`` has (0 for those not ``walked``, indices)."""
+    count = np.zeros(len(routes), dtype=np.int64)
+    order = np.asarray(walked, dtype=np.int64).tolist()
+    count[order] = [p.camera.size for p in routes_passes(site, [routes[r] for r in order])]
+    return count

@@ -18,7 +18,6 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 
-from twin.crowd.elements import RouteElements, rows_of
 from twin.site.model import Route, Site
 
 FloatArray = npt.NDArray[np.float64]
@@ -280,32 +279,3 @@ def _camera_apexes(site: Site) -> FloatArray:
     apex = np.array([(c.x_m, c.y_m) for c in site.cameras], dtype=np.float64).reshape(-1, 2)
     apex.flags.writeable = False
     return apex
-
-
-def walk_visits(
-    elements: list[RouteElements],
-    route_of: IntArray,
-    enter_s: FloatArray,
-    exit_s: FloatArray,
-    stretch_enter_s: FloatArray,
-    stretch_exit_s: FloatArray,
-) -> Visits:
-    counts = np.array([len(e.cell) for e in elements], dtype=np.int64)
-    cells = np.concatenate(
-        [np.asarray(e.cell, dtype=np.int64) for e in elements] + [np.empty(0, np.int64)]
-    )
-    lengths = np.concatenate([np.asarray(e.length_m) for e in elements] + [np.empty(0)])
-    starts = np.concatenate([e.start_m for e in elements] + [np.empty(0)])
-    first = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
-    who, k = rows_of(route_of, counts)
-    row = first[route_of[who]] + k
-    return Visits(
-        pedestrian=who,
-        cell=cells[row],
-        start_m=starts[row],
-        length_m=lengths[row],
-        enter_s=enter_s,
-        exit_s=exit_s,
-        stretch_enter_s=stretch_enter_s,
-        stretch_exit_s=stretch_exit_s,
-    )
