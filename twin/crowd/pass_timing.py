@@ -184,7 +184,8 @@ class PassCatalogue:
         del k
         # The best moments first, to put the rows in time order before anything else is gathered.
         best, speed = self.best_at.take(row).timed(offsets[who], enter_s, exit_s)
-        order_rows = np.lexsort((who, best))
+        # By best moment, ties by walker: the rows come in walker order, and the sort is stable.
+        order_rows = np.argsort(best, kind="stable")
         who, row, best, speed = (
             who[order_rows],
             row[order_rows],
