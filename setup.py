@@ -3,7 +3,8 @@
 ``twin.crowd.walkers_compiled`` is compiled by Cython from ``twin/crowd/walkers.py`` (that source,
 with its SHA-256 appended: `twin.crowd.compiled` uses the extension only while the source beside
 it is the one it was built from). The extension is optional: without a C compiler the build goes
-on without it and the walkers run as Python, with the same results, about a third slower.
+on without it and the walkers run as Python, with the same results, the walk about a quarter
+slower (the compiled walk took 0.8 of the source's time over the default day).
 Everything else about the package is in ``pyproject.toml``.
 """
 

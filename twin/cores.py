@@ -61,7 +61,8 @@ class Beside(Generic[_Result]):
 
     @property
     def forked(self) -> bool:
-        """True when the work runs in a child process (False: it runs in :meth:`result`)."""
+        """True while the work runs in a child process whose result is not yet collected (False:
+        collected, or it runs in :meth:`result`)."""
         return self._process is not None
 
     def _start(self) -> None:

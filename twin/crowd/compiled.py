@@ -1,11 +1,11 @@
 """Which build of the walkers runs: the compiled extension when it was built from the current source.
 
-`twin.crowd.walkers` is the walk's inner loop. Installing the package with a C compiler also builds
-it as an extension module, ``twin.crowd.walkers_compiled`` (Cython, from the same source, about a
-third faster: see ``setup.py``). The extension carries the SHA-256 of the source it was built from;
-it is used only when that is the source beside it now, so an edit not yet rebuilt (``pip install
--e .``) runs as written, and ``TWIN_COMPILED=0`` in the environment runs the source anyway (to
-profile or debug it). Both give the same results (`tests/crowd/test_compiled.py`).
+`twin.crowd.walkers` is the walk's inner loop. Installing the package with a C compiler also
+builds it as an extension module, ``twin.crowd.walkers_compiled`` (Cython, from the same source;
+the walk in about 0.8 of the time: see ``setup.py``). The extension carries the SHA-256 of the
+source it was built from; it is used only when that is the source beside it now, so an edit not
+yet rebuilt (``pip install -e .``) runs as written, and ``TWIN_COMPILED=0`` in the environment
+runs the source anyway (to profile or debug it). Both give the same results (`tests/crowd/test_compiled.py`).
 """
 
 from __future__ import annotations
